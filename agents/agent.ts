@@ -50,6 +50,18 @@ export interface AttemptResult {
   /** The agent ran out of its time; the attempt is still scored. */
   readonly timedOut: boolean;
   readonly sessionId?: string;
+  /** Why the agent stopped, in its own words (`end_turn`, `success`, `max_turns`, ...). */
+  readonly stopReason?: string;
+  /** Tokens the agent itself reported for this attempt (not cumulative across attempts). */
+  readonly usage?: AgentUsage;
+}
+
+/** Token counts as an agent reports them; the bridge's own accounting is the reference. */
+export interface AgentUsage {
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  readonly cachedInputTokens?: number;
+  readonly reasoningTokens?: number;
 }
 
 export interface AgentAdapter {

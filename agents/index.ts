@@ -5,7 +5,7 @@ import { createNopAgent } from './nop.ts';
 import { createOpenCodeAgent } from './opencode.ts';
 import { createOracleAgent } from './oracle.ts';
 
-export type { AgentAdapter, AgentEvent, AttemptContext, AttemptResult, ContinueContext, ModelAccess } from './agent.ts';
+export type { AgentAdapter, AgentEvent, AgentUsage, AttemptContext, AttemptResult, ContinueContext, ModelAccess } from './agent.ts';
 export { AgentError } from './agent.ts';
 export { AGENTS_ROOT, agentMount, agentPaths, copyAgent, pathWith, type AgentInSandbox } from './install.ts';
 
