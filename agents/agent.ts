@@ -54,6 +54,8 @@ export interface AttemptResult {
   readonly stopReason?: string;
   /** Tokens the agent itself reported for this attempt (not cumulative across attempts). */
   readonly usage?: AgentUsage;
+  /** Adapter-private facts the next attempt needs (e.g. Codex's cumulative usage to subtract). */
+  readonly agentState?: Readonly<Record<string, unknown>>;
 }
 
 /** Token counts as an agent reports them; the bridge's own accounting is the reference. */
@@ -74,12 +76,14 @@ export interface AgentAdapter {
    * passes their sandbox paths in `AttemptContext.installed`.
    */
   readonly builds?: readonly string[];
+  /** Model names the agent sends for its roles → `provider/model`, added to the bridge's aliases. */
+  readonly modelAliases?: Readonly<Record<string, string>>;
   run(ctx: AttemptContext): Promise<AttemptResult>;
   /** Continue the same session after an incorrect attempt. Absent: the agent cannot. */
   continue?(ctx: ContinueContext): Promise<AttemptResult>;
 }
 
-export type AgentErrorCode = 'CB_AGENT_UNKNOWN' | 'CB_AGENT_FAILED' | 'CB_AGENT_NO_SOLUTION';
+export type AgentErrorCode = 'CB_AGENT_UNKNOWN' | 'CB_AGENT_OPTIONS' | 'CB_AGENT_FAILED' | 'CB_AGENT_NO_SOLUTION';
 
 /** The agent could not run (as opposed to running and getting it wrong). */
 export class AgentError extends Error {

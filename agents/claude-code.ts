@@ -1,49 +1,89 @@
 // `claude_code`: the real Claude Code binary, headless (`-p --output-format stream-json
-// --verbose`), its model calls going to the run's bridge through the sample's token. Each
-// attempt's stream-json is parsed into events as it arrives and kept whole under the
-// sample's agent/ directory; a later attempt resumes the same session (`--resume <id>`).
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AgentError, type AgentAdapter, type AgentEvent, type AttemptContext, type AttemptResult } from './agent.ts';
+// --verbose`), permissions bypassed (IS_SANDBOX=1 lets root do that), its model calls going to
+// the run's bridge through the sample's token. A later attempt resumes the same session
+// (`--resume <id>`); a crash (exit 1, nothing on stderr, no refusal) is resumed up to
+// `retry_uncaught_errors` times. Model roles (opus, sonnet, haiku, subagents) get names of
+// their own that the bridge routes to the models the user gave.
+import { posix } from 'node:path';
+import { z } from 'zod';
+import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
+import { defineHeadlessAgent, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith } from './install.ts';
+import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 
 export const CLAUDE_CODE = 'claude_code';
-/** Where Claude Code keeps its settings and session transcripts in the sandbox (as root). */
-const HOME = '/root';
+/** Claude Code's HOME in the sandbox: settings, skills and session transcripts (~/.claude). */
+const HOME = '/var/tmp/cagebench/claude_code';
 
-export function createClaudeCodeAgent(): AgentAdapter {
-  return {
+const ROLES = { opus_model: 'ANTHROPIC_DEFAULT_OPUS_MODEL', sonnet_model: 'ANTHROPIC_DEFAULT_SONNET_MODEL', haiku_model: 'ANTHROPIC_DEFAULT_HAIKU_MODEL', subagent_model: 'CLAUDE_CODE_SUBAGENT_MODEL' } as const;
+const providerModel = z.string().regex(/^[^/\s]+\/\S+$/, 'must be provider/model');
+
+export const claudeOptionsSchema = z.strictObject({
+  ...commonOptionsShape,
+  /** `provider/model` for each of Claude Code's model roles (default: the run's model). */
+  opus_model: providerModel.optional(),
+  sonnet_model: providerModel.optional(),
+  haiku_model: providerModel.optional(),
+  subagent_model: providerModel.optional(),
+  /** Resume the session after a crash (exit 1, empty stderr, not a refusal) up to this many times. */
+  retry_uncaught_errors: z.number().int().min(0).default(3),
+});
+export type ClaudeOptions = z.infer<typeof claudeOptionsSchema>;
+
+/** The name Claude Code sends for a role; the bridge routes it to the role's model. */
+const roleModelName = (role: keyof typeof ROLES): string => `cagebench-${role.replace('_model', '')}`;
+
+export function createClaudeCodeAgent(raw?: unknown): AgentAdapter {
+  const options = parseAgentOptions(CLAUDE_CODE, claudeOptionsSchema, raw);
+  const aliases: Record<string, string> = {};
+  for (const role of Object.keys(ROLES) as (keyof typeof ROLES)[]) {
+    const model = options[role];
+    if (model) aliases[roleModelName(role)] = model;
+  }
+  return defineHeadlessAgent({
     name: CLAUDE_CODE,
-    needsModel: true,
     builds: [CLAUDE_CODE],
-    run: (ctx) => runClaude(ctx, ctx.task.instruction),
-    continue: (ctx) => {
-      const sessionId = ctx.previous.sessionId;
-      if (!sessionId) {
-        throw new AgentError('CB_AGENT_FAILED', `Claude Code's attempt ${ctx.attempt - 1} reported no session id to resume.`);
-      }
-      return runClaude(ctx, ctx.message, sessionId);
-    },
-  };
+    transcript: 'claude',
+    options,
+    launch: (ctx, turn) => claudeLaunch(ctx, turn, options),
+    reader: () => new ClaudeReader(),
+    sessionDirs: [posix.join(HOME, '.claude', 'projects')],
+    recover: ({ exec, state }, recoveries) =>
+      exec.exitCode === 1 && !exec.stderr.trim() && !state.refused && !state.error && state.sessionId && recoveries < options.retry_uncaught_errors
+        ? { prompt: 'Your previous run stopped unexpectedly. Continue the task from where you left off.', resume: state.sessionId }
+        : undefined,
+    ...(Object.keys(aliases).length ? { modelAliases: aliases } : {}),
+  });
 }
 
-/** The command line of one attempt; the prompt goes on stdin. */
-export function claudeArgs(binary: string, resume?: string): string[] {
-  return [
-    binary,
+/** Claude Code's `--mcp-config` document. */
+export function claudeMcpConfig(servers: Readonly<Record<string, McpServer>>): string {
+  const mcpServers = Object.fromEntries(
+    Object.entries(servers).map(([name, s]) => [name, 'url' in s ? { type: 'http', url: s.url, ...(s.headers ? { headers: s.headers } : {}) } : { type: 'stdio', ...s }]),
+  );
+  return JSON.stringify({ mcpServers });
+}
+
+export function claudeLaunch(ctx: AttemptContext, turn: Turn, options: ClaudeOptions): Launch {
+  const installed = ctx.installed?.[CLAUDE_CODE];
+  const model = ctx.model;
+  if (!installed || !model) throw new Error('claude_code needs a model and its build in the sandbox');
+  const argv = [
+    installed.binary,
     '-p',
     '--output-format', 'stream-json',
     '--verbose',
     '--dangerously-skip-permissions',
-    ...(resume ? ['--resume', resume] : []),
+    // Only the servers given here: never a project's .mcp.json or the user's config.
+    '--strict-mcp-config',
+    ...(options.mcp_servers ? ['--mcp-config', claudeMcpConfig(options.mcp_servers)] : []),
+    // The system prompt is rebuilt by every process, so it is appended on resumed turns too.
+    ...(options.system_prompt ? ['--append-system-prompt', options.system_prompt] : []),
+    ...(options.disallowed_tools?.length ? ['--disallowedTools', options.disallowed_tools.join(',')] : []),
+    ...(options.debug ? ['--debug'] : []),
+    ...(turn.resume ? ['--resume', turn.resume] : []),
   ];
-}
-
-export function claudeEnv(ctx: AttemptContext): Record<string, string> {
-  const model = ctx.model;
-  const installed = ctx.installed?.[CLAUDE_CODE];
-  if (!model || !installed) throw new AgentError('CB_AGENT_FAILED', 'claude_code needs a model and its build in the sandbox.', { kind: 'config' });
-  return {
+  const env: Record<string, string> = {
     HOME,
     PATH: pathWith(installed),
     ANTHROPIC_BASE_URL: model.baseUrls.anthropic,
@@ -54,38 +94,20 @@ export function claudeEnv(ctx: AttemptContext): Record<string, string> {
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     DISABLE_AUTOUPDATER: '1',
   };
-}
-
-async function runClaude(ctx: AttemptContext, prompt: string, resume?: string): Promise<AttemptResult> {
-  const env = claudeEnv(ctx);
-  const binary = ctx.installed![CLAUDE_CODE]!.binary;
-  const parser = new StreamParser(ctx.emit);
-  const result = await ctx.sandbox.exec(claudeArgs(binary, resume), {
-    cwd: ctx.task.environment.workdir,
-    env,
-    stdin: prompt,
-    timeoutMs: ctx.timeoutMs,
-    onOutput: (chunk, stream) => {
-      if (stream === 'stdout') parser.push(chunk);
-      else ctx.emit({ type: 'agent.output', stream, text: chunk });
-    },
-  });
-  parser.end();
-  const base = join(ctx.logDir, `claude-attempt-${ctx.attempt}`);
-  await writeFile(`${base}.jsonl`, result.stdout);
-  if (result.stderr) await writeFile(`${base}.stderr.txt`, result.stderr);
-  const final = parser.result;
-  // Claude Code reports a model API failure it gave up on as an error result: the agent could
-  // not work (outcome error, kind agent), which is not the same as working and being wrong.
-  if (final?.is_error === true && !result.timedOut) {
-    const status = typeof final.api_error_status === 'number' ? ` (API status ${final.api_error_status})` : '';
-    throw new AgentError('CB_AGENT_FAILED', `claude_code stopped with an error${status}: ${String(final.result ?? 'no message')}`);
+  for (const role of Object.keys(ROLES) as (keyof typeof ROLES)[]) {
+    if (options[role]) env[ROLES[role]] = roleModelName(role);
+  }
+  if (options.mcp_servers) {
+    // Wait for MCP servers before the first model call, so the tools are there from the start.
+    env.MCP_CONNECTION_NONBLOCKING = 'false';
+    env.MCP_TIMEOUT = '120000';
   }
   return {
-    finalMessage: typeof final?.result === 'string' ? final.result : parser.lastText,
-    exitCode: result.exitCode,
-    timedOut: result.timedOut,
-    sessionId: typeof final?.session_id === 'string' ? final.session_id : parser.sessionId,
+    argv,
+    env,
+    stdin: turn.prompt,
+    dirs: [posix.join(HOME, '.claude')],
+    uploads: (options.skills ?? []).map((dir) => ({ from: dir, to: posix.join(HOME, '.claude', 'skills', posix.basename(dir)) })),
   };
 }
 
@@ -100,80 +122,74 @@ interface ContentBlock {
   readonly is_error?: boolean;
 }
 
-/** Turns Claude Code's stream-json lines into the sample's events, as they arrive. */
-export class StreamParser {
-  private buffer = '';
-  result?: Record<string, unknown>;
-  sessionId?: string;
-  lastText?: string;
+/** Claude Code's stream-json lines as the sample's events. */
+export class ClaudeReader implements OutputReader {
+  readonly state: ReaderState = {};
 
-  constructor(private readonly emit: (event: AgentEvent) => void) {}
-
-  push(chunk: string): void {
-    this.buffer += chunk;
-    let nl: number;
-    while ((nl = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      this.line(line);
-    }
-  }
-
-  end(): void {
-    if (this.buffer.trim()) this.line(this.buffer);
-    this.buffer = '';
-  }
-
-  private line(raw: string): void {
-    const line = raw.trim();
-    if (!line) return;
-    let msg: Record<string, unknown>;
-    try {
-      msg = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      this.emit({ type: 'agent.output', stream: 'stdout', text: raw });
-      return;
-    }
-    if (typeof msg.session_id === 'string') this.sessionId = msg.session_id;
-    const content = ((msg.message as { content?: unknown } | undefined)?.content ?? []) as ContentBlock[];
+  line(msg: Record<string, unknown>): AgentEvent[] {
+    const state = this.state;
+    if (typeof msg.session_id === 'string') state.sessionId = msg.session_id;
+    const message = (msg.message ?? {}) as { content?: unknown; stop_reason?: unknown };
+    const content = (Array.isArray(message.content) ? message.content : []) as ContentBlock[];
+    const events: AgentEvent[] = [];
     switch (msg.type) {
       case 'system':
         if (msg.subtype === 'init') {
-          this.emit({ type: 'agent.init', sessionId: msg.session_id, model: msg.model, cwd: msg.cwd, version: msg.claude_code_version, tools: msg.tools });
+          events.push({ type: 'agent.init', sessionId: msg.session_id, model: msg.model, cwd: msg.cwd, version: msg.claude_code_version, tools: msg.tools, mcpServers: msg.mcp_servers });
         } else {
-          this.emit({ type: 'agent.system', subtype: msg.subtype, ...pick(msg, ['attempt', 'max_retries', 'error_status', 'error']) });
+          events.push({ type: 'agent.system', subtype: msg.subtype, ...pick(msg, ['attempt', 'max_retries', 'error_status', 'error']) });
         }
-        return;
+        break;
       case 'assistant':
-        for (const block of Array.isArray(content) ? content : []) {
+        if (typeof message.stop_reason === 'string') state.refused = message.stop_reason === 'refusal';
+        for (const block of content) {
           if (block.type === 'text' && block.text) {
-            this.lastText = block.text;
-            this.emit({ type: 'agent.message', text: block.text });
+            state.finalMessage = block.text;
+            events.push({ type: 'agent.message', text: block.text });
           } else if (block.type === 'tool_use') {
-            this.emit({ type: 'agent.tool_call', id: block.id, name: block.name, input: block.input });
+            events.push({ type: 'agent.tool_call', id: block.id, name: block.name, input: block.input });
           } else if (block.type === 'thinking') {
-            this.emit({ type: 'agent.thinking' });
+            events.push({ type: 'agent.thinking' });
           }
         }
-        return;
+        break;
       case 'user':
-        for (const block of Array.isArray(content) ? content : []) {
+        for (const block of content) {
           if (block.type === 'tool_result') {
-            this.emit({ type: 'agent.tool_result', id: block.tool_use_id, isError: block.is_error ?? false, output: toolText(block.content) });
+            events.push({ type: 'agent.tool_result', id: block.tool_use_id, isError: block.is_error ?? false, output: toolText(block.content) });
           }
         }
-        return;
-      case 'result':
-        this.result = msg;
-        this.emit({
+        break;
+      case 'result': {
+        if (typeof msg.result === 'string') state.finalMessage = msg.result;
+        const stop = typeof msg.stop_reason === 'string' ? msg.stop_reason : typeof msg.subtype === 'string' ? msg.subtype : undefined;
+        if (stop) state.stopReason = stop;
+        if (stop === 'refusal') state.refused = true;
+        const usage = msg.usage as Record<string, number> | undefined;
+        if (usage) {
+          state.usage = {
+            inputTokens: (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0),
+            outputTokens: usage.output_tokens ?? 0,
+            cachedInputTokens: usage.cache_read_input_tokens ?? 0,
+          };
+        }
+        // An API failure Claude Code gave up on: the agent could not work (outcome error,
+        // kind agent), which is not the same as working and being wrong.
+        if (msg.is_error === true && !state.refused) {
+          const status = typeof msg.api_error_status === 'number' ? `API status ${msg.api_error_status}: ` : '';
+          state.error = `${status}${String(msg.result ?? msg.subtype ?? 'no message')}`;
+        }
+        events.push({
           type: 'agent.result',
-          ...pick(msg, ['subtype', 'is_error', 'session_id', 'num_turns', 'duration_ms', 'duration_api_ms', 'stop_reason', 'usage']),
+          ...pick(msg, ['subtype', 'is_error', 'session_id', 'num_turns', 'duration_ms', 'duration_api_ms', 'stop_reason', 'usage', 'total_cost_usd']),
           finalMessage: msg.result,
         });
-        return;
+        break;
+      }
       default:
-        this.emit({ type: 'agent.stream', kind: msg.type });
+        events.push({ type: 'agent.stream', kind: msg.type });
     }
+    return events;
   }
 }
 
@@ -183,7 +199,7 @@ function toolText(content: unknown): string {
   return content === undefined ? '' : JSON.stringify(content);
 }
 
-function pick(obj: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+export function pick(obj: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
   return out;

@@ -4,26 +4,34 @@
 // Everything is allowed (`"permission": {"*": "allow"}`: `run` rejects prompts otherwise),
 // the models catalog fetch and autoupdate are off, and its state (SQLite session store,
 // snapshots) lives under one directory in the sandbox so a later attempt resumes the same
-// session with `-s <sessionID>`. Its stdout (one JSON object per line) becomes events and is
-// kept as the attempt's transcript.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { AgentError, type AgentAdapter, type AgentEvent, type AttemptContext, type AttemptResult, type ContinueContext } from './agent.ts';
+// session with `-s <sessionID>`.
+import { posix } from 'node:path';
+import { z } from 'zod';
+import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
+import { defineHeadlessAgent, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith } from './install.ts';
+import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 
 /** Where OpenCode's HOME and XDG directories live inside the sandbox (the same for every attempt). */
-export const OPENCODE_STATE = '/tmp/cagebench-opencode';
+export const OPENCODE_STATE = '/var/tmp/cagebench/opencode';
 /** The provider id in OpenCode's config; models are named `cagebench/<id>`. */
 const PROVIDER = 'cagebench';
+const INSTRUCTIONS = `${OPENCODE_STATE}/instructions.md`;
 
-export function createOpenCodeAgent(): AgentAdapter {
-  return {
+export const openCodeOptionsSchema = z.strictObject(commonOptionsShape);
+export type OpenCodeOptions = z.infer<typeof openCodeOptionsSchema>;
+
+export function createOpenCodeAgent(raw?: unknown): AgentAdapter {
+  const options = parseAgentOptions('opencode', openCodeOptionsSchema, raw);
+  return defineHeadlessAgent({
     name: 'opencode',
-    needsModel: true,
     builds: ['opencode'],
-    run: (ctx) => attempt(ctx, ctx.task.instruction),
-    continue: (ctx: ContinueContext) => attempt(ctx, ctx.message, ctx.previous.sessionId),
-  };
+    transcript: 'opencode',
+    options,
+    launch: (ctx, turn) => openCodeLaunch(ctx, turn, options),
+    reader: (turn) => new OpenCodeReader(turn.resume),
+    sessionDirs: [`${OPENCODE_STATE}/data/opencode/storage`],
+  });
 }
 
 /** The model id OpenCode sends: the part after the bridge's provider (any name is routed). */
@@ -32,7 +40,19 @@ function modelId(model: string): string {
   return i < 0 ? model : model.slice(i + 1);
 }
 
-export function openCodeConfig(baseUrl: string, token: string, model: string): Record<string, unknown> {
+/** OpenCode's `mcp` config block. */
+function openCodeMcp(servers: Readonly<Record<string, McpServer>>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(servers).map(([name, s]) => [
+      name,
+      'url' in s
+        ? { type: 'remote', url: s.url, ...(s.headers ? { headers: s.headers } : {}), enabled: true }
+        : { type: 'local', command: [s.command, ...(s.args ?? [])], ...(s.env ? { environment: s.env } : {}), enabled: true },
+    ]),
+  );
+}
+
+export function openCodeConfig(baseUrl: string, token: string, model: string, options: OpenCodeOptions = {}): Record<string, unknown> {
   const id = modelId(model);
   return {
     $schema: 'https://opencode.ai/config.json',
@@ -42,6 +62,9 @@ export function openCodeConfig(baseUrl: string, token: string, model: string): R
     share: 'disabled',
     permission: { '*': 'allow' },
     agent: { title: { disable: true } },
+    ...(options.system_prompt ? { instructions: [INSTRUCTIONS] } : {}),
+    ...(options.disallowed_tools?.length ? { tools: Object.fromEntries(options.disallowed_tools.map((t) => [t, false])) } : {}),
+    ...(options.mcp_servers ? { mcp: openCodeMcp(options.mcp_servers) } : {}),
     provider: {
       [PROVIDER]: {
         npm: '@ai-sdk/openai-compatible',
@@ -53,21 +76,25 @@ export function openCodeConfig(baseUrl: string, token: string, model: string): R
   };
 }
 
-export function openCodeEnv(ctx: AttemptContext): Record<string, string> {
+export function openCodeLaunch(ctx: AttemptContext, turn: Turn, options: OpenCodeOptions): Launch {
   const m = ctx.model;
   const oc = ctx.installed?.opencode;
-  if (!m || !oc) throw new AgentError('CB_AGENT_FAILED', 'opencode needs a model and the opencode build in the sandbox');
-  return {
+  if (!m || !oc) throw new Error('opencode needs a model and the opencode build in the sandbox');
+  const dirs = { HOME: 'home', XDG_CONFIG_HOME: 'config', XDG_DATA_HOME: 'data', XDG_CACHE_HOME: 'cache', XDG_STATE_HOME: 'state' };
+  const env: Record<string, string> = {
     PATH: pathWith(oc),
-    HOME: `${OPENCODE_STATE}/home`,
-    XDG_CONFIG_HOME: `${OPENCODE_STATE}/config`,
-    XDG_DATA_HOME: `${OPENCODE_STATE}/data`,
-    XDG_CACHE_HOME: `${OPENCODE_STATE}/cache`,
-    XDG_STATE_HOME: `${OPENCODE_STATE}/state`,
-    OPENCODE_CONFIG_CONTENT: JSON.stringify(openCodeConfig(m.baseUrls.openai, m.token, m.model)),
+    ...Object.fromEntries(Object.entries(dirs).map(([k, d]) => [k, `${OPENCODE_STATE}/${d}`])),
+    OPENCODE_CONFIG_CONTENT: JSON.stringify(openCodeConfig(m.baseUrls.openai, m.token, m.model, options)),
     OPENCODE_DISABLE_MODELS_FETCH: '1',
     OPENCODE_DISABLE_AUTOUPDATE: '1',
     OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+  };
+  return {
+    argv: [oc.binary, 'run', '--format', 'json', ...(options.debug ? ['--print-logs', '--log-level', 'DEBUG'] : []), ...(turn.resume ? ['-s', turn.resume] : []), turn.prompt],
+    env,
+    dirs: Object.values(dirs).map((d) => `${OPENCODE_STATE}/${d}`),
+    files: options.system_prompt ? [{ path: INSTRUCTIONS, content: options.system_prompt }] : [],
+    uploads: (options.skills ?? []).map((dir) => ({ from: dir, to: posix.join(OPENCODE_STATE, 'config', 'opencode', 'skills', posix.basename(dir)) })),
   };
 }
 
@@ -101,62 +128,46 @@ export function openCodeEvent(line: Record<string, unknown>): AgentEvent | undef
   }
 }
 
-async function attempt(ctx: AttemptContext, prompt: string, sessionId?: string): Promise<AttemptResult> {
-  const oc = ctx.installed?.opencode;
-  if (!oc) throw new AgentError('CB_AGENT_FAILED', 'the opencode build is not in the sandbox');
-  const env = openCodeEnv(ctx);
-  await ctx.sandbox.exec(['mkdir', '-p', env.HOME!, env.XDG_CONFIG_HOME!, env.XDG_DATA_HOME!, env.XDG_CACHE_HOME!, env.XDG_STATE_HOME!]);
+/** OpenCode's JSON lines as events; usage summed over its steps, the last text as the answer. */
+export class OpenCodeReader implements OutputReader {
+  readonly state: ReaderState;
+  private input = 0;
+  private output = 0;
+  private cached = 0;
+  private reasoning = 0;
 
-  const argv = [oc.binary, 'run', '--format', 'json', ...(sessionId ? ['-s', sessionId] : []), prompt];
-  ctx.emit({ type: 'agent.command', command: ['opencode', 'run', '--format', 'json', ...(sessionId ? ['-s', sessionId] : [])].join(' ') });
+  constructor(resume?: string) {
+    this.state = resume ? { sessionId: resume } : {};
+  }
 
-  let pending = '';
-  let finalMessage: string | undefined;
-  let session = sessionId;
-  const onLine = (text: string): void => {
-    if (!text.trim()) return;
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      ctx.emit({ type: 'agent.output', stream: 'stdout', text });
-      return;
-    }
-    if (typeof line.sessionID === 'string' && line.sessionID !== session) {
-      session = line.sessionID;
-      ctx.emit({ type: 'agent.session', sessionId: session });
+  line(line: Record<string, unknown>): AgentEvent[] {
+    const events: AgentEvent[] = [];
+    if (typeof line.sessionID === 'string' && line.sessionID !== this.state.sessionId) {
+      this.state.sessionId = line.sessionID;
+      events.push({ type: 'agent.session', sessionId: line.sessionID });
     }
     const event = openCodeEvent(line);
-    if (event?.type === 'agent.text' && typeof event.text === 'string') finalMessage = event.text;
-    if (event) ctx.emit(event);
-  };
+    if (!event) return events;
+    if (event.type === 'agent.text' && typeof event.text === 'string') this.state.finalMessage = event.text;
+    // A session error ends the run: the model failed in a way OpenCode could not get past.
+    if (event.type === 'agent.error') this.state.error = errorText(event.error);
+    if (event.type === 'agent.step') {
+      if (typeof event.reason === 'string') this.state.stopReason = event.reason;
+      const t = (event.tokens ?? {}) as { input?: number; output?: number; reasoning?: number; cache?: { read?: number } };
+      this.input += t.input ?? 0;
+      this.output += t.output ?? 0;
+      this.reasoning += t.reasoning ?? 0;
+      this.cached += t.cache?.read ?? 0;
+      this.state.usage = { inputTokens: this.input, outputTokens: this.output, cachedInputTokens: this.cached, reasoningTokens: this.reasoning };
+    }
+    events.push(event);
+    return events;
+  }
+}
 
-  // stdin from /dev/null: `run` would otherwise wait to read an attached stdin.
-  const result = await ctx.sandbox.exec(['sh', '-c', 'exec "$@" </dev/null', 'sh', ...argv], {
-    ...(ctx.task.environment.workdir ? { cwd: ctx.task.environment.workdir } : {}),
-    env,
-    timeoutMs: ctx.timeoutMs,
-    onOutput: (chunk, stream) => {
-      if (stream === 'stderr') {
-        ctx.emit({ type: 'agent.output', stream, text: chunk });
-        return;
-      }
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      for (const l of lines) onLine(l);
-    },
-  });
-  onLine(pending);
-  pending = '';
-
-  await writeFile(join(ctx.logDir, `opencode-attempt-${ctx.attempt}.jsonl`), result.stdout);
-  if (result.stderr) await writeFile(join(ctx.logDir, `opencode-attempt-${ctx.attempt}.stderr.log`), result.stderr);
-  ctx.emit({ type: 'agent.command.end', exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs });
-  return {
-    ...(finalMessage === undefined ? {} : { finalMessage }),
-    exitCode: result.exitCode,
-    timedOut: result.timedOut,
-    ...(session === undefined ? {} : { sessionId: session }),
-  };
+function errorText(error: unknown): string {
+  const e = (error ?? {}) as { name?: unknown; message?: unknown; data?: { message?: unknown; statusCode?: unknown } };
+  const message = e.data?.message ?? e.message;
+  const status = e.data?.statusCode === undefined ? '' : `API status ${String(e.data.statusCode)}: `;
+  return typeof message === 'string' ? `${status}${message}` : JSON.stringify(error);
 }

@@ -11,6 +11,8 @@ export interface UserConfig {
   readonly paths: readonly string[];
   /** An agent name (`oracle`, `nop`, ...) or an adapter object (programmatic use). */
   readonly agent: string | AgentAdapter;
+  /** The agent's options (`system_prompt`, `disallowed_tools`, `mcp_servers`, ...); see agents/options.ts. */
+  readonly agentOptions?: Readonly<Record<string, unknown>>;
   /** `provider/model`; only agents that need a model use it. */
   readonly model?: string;
   /** Samples per task. @default 1 */
@@ -84,6 +86,7 @@ export interface ResolvedConfig {
   readonly paths: readonly string[];
   readonly agent: string | AgentAdapter;
   readonly agentName: string;
+  readonly agentOptions?: Readonly<Record<string, unknown>>;
   readonly model?: string;
   readonly epochs: number;
   readonly attempts?: number;
@@ -150,6 +153,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
   if (problems.length) throw new ConfigError(problems.join('\n'));
   const absolute = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(p));
   const { agent: _agent, out: _out, runId: _runId, junit: _junit, offline: _offline, ...recorded } = user;
+  const agentOptions = withAbsoluteSkills(user.agentOptions);
   return {
     record: {
       ...recorded,
@@ -157,10 +161,12 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
       paths: user.paths.map((p) => resolve(p)),
       filter: absolute(user.filter),
       prices: absolute(user.prices),
+      ...(agentOptions ? { agentOptions } : {}),
     },
     paths: user.paths.map((p) => resolve(p)),
     agent: user.agent,
     agentName: typeof user.agent === 'string' ? user.agent : user.agent.name,
+    ...(agentOptions ? { agentOptions } : {}),
     model: user.model,
     epochs,
     attempts,
@@ -188,4 +194,10 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
       openai: { baseURL: user.openaiBaseUrl, api: user.openaiApi ?? 'chat' },
     },
   };
+}
+
+/** Skill directories as absolute paths, so run.json (and a resume from elsewhere) finds them. */
+function withAbsoluteSkills(options: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, unknown>> | undefined {
+  if (!options || !Array.isArray(options.skills)) return options;
+  return { ...options, skills: options.skills.map((d: unknown) => (typeof d === 'string' ? resolve(d) : d)) };
 }

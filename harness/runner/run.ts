@@ -40,7 +40,7 @@ export interface RunOutcome {
 
 export async function run(user: UserConfig, options: RunOptions = {}): Promise<RunOutcome> {
   const config = resolveConfig(user);
-  const agent = typeof config.agent === 'string' ? createAgent(config.agent) : config.agent;
+  const agent = typeof config.agent === 'string' ? createAgent(config.agent, config.agentOptions) : config.agent;
   const tasks = selectTasks(await loadTasks([...config.paths], { filter: config.task }), config);
   const runDir = join(config.out, config.runId);
   if (existsSync(join(runDir, 'run.json'))) {
@@ -83,7 +83,7 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
     offline: options.offline,
   });
 
-  const agent = typeof config.agent === 'string' ? createAgent(config.agent) : config.agent;
+  const agent = typeof config.agent === 'string' ? createAgent(config.agent, config.agentOptions) : config.agent;
   const loaded = await loadTasks([...config.paths], { filter: config.task });
   const byId = new Map(loaded.map((t) => [t.id, t]));
   const changed = record.tasks.flatMap((ref) => {

@@ -1,0 +1,209 @@
+// The mechanics every headless CLI agent shares, written once: write the agent's config
+// files, start its command in the sandbox (stdin closed unless the prompt goes there), split
+// its stdout into JSON lines for the adapter's reader as they arrive, keep the transcript and
+// the agent's own session files under the sample's agent/ directory, and retry a crash the
+// adapter says is worth resuming. An adapter only says what to run and how to read it.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { AgentError, type AgentAdapter, type AgentEvent, type AgentUsage, type AttemptContext, type AttemptResult, type ContinueContext } from './agent.ts';
+import type { CommonAgentOptions } from './options.ts';
+import type { ExecResult } from '../sandboxes/index.ts';
+
+/** What to start for one turn of the agent. */
+export interface Launch {
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Given on stdin; without it stdin is /dev/null (several CLIs wait on an open stdin). */
+  readonly stdin?: string;
+  /** Written into the sandbox before the command starts: config, settings, instructions. */
+  readonly files?: readonly { readonly path: string; readonly content: string; readonly mode?: number }[];
+  /** Created first (and given to the agent's user): its home and state directories. */
+  readonly dirs?: readonly string[];
+  /** Host directories copied into the sandbox before the command starts (skills). */
+  readonly uploads?: readonly { readonly from: string; readonly to: string }[];
+}
+
+/** One turn: the first prompt, a continuation after an incorrect attempt, or a crash recovery. */
+export interface Turn {
+  readonly prompt: string;
+  /** The session to resume; absent for a fresh session. */
+  readonly resume?: string;
+  /** Carried from the previous attempt (see AttemptResult.agentState). */
+  readonly state?: Readonly<Record<string, unknown>>;
+}
+
+/** What the reader learned from the agent's output, for the attempt's result. */
+export interface ReaderState {
+  sessionId?: string;
+  finalMessage?: string;
+  stopReason?: string;
+  usage?: AgentUsage;
+  /** The agent reported that it gave up with an error (model API failure, crash). */
+  error?: string;
+  /** The last model turn was a refusal. */
+  refused?: boolean;
+  /** Facts the next attempt's launch needs (e.g. cumulative usage to subtract). */
+  agentState?: Record<string, unknown>;
+}
+
+/** Reads one attempt's stdout, one JSON object per line, into events and state. */
+export interface OutputReader {
+  readonly state: ReaderState;
+  line(message: Record<string, unknown>): readonly AgentEvent[];
+}
+
+export interface HeadlessAgentSpec<O extends CommonAgentOptions> {
+  readonly name: string;
+  readonly builds: readonly string[];
+  /** File-name stem of the transcripts under agent/ (`claude` → claude-attempt-1.jsonl). */
+  readonly transcript: string;
+  readonly options: O;
+  launch(ctx: AttemptContext, turn: Turn): Launch | Promise<Launch>;
+  reader(turn: Turn): OutputReader;
+  /** Sandbox directories with the agent's own session files, copied to agent/ after each attempt. */
+  readonly sessionDirs?: readonly string[];
+  /**
+   * After a finished command: a Turn to run again (a crash worth resuming), or nothing. Called
+   * with how many recoveries this attempt already made.
+   */
+  recover?(outcome: { readonly exec: ExecResult; readonly state: ReaderState }, recoveries: number): Turn | undefined;
+  /** Model names the agent sends for its roles → `provider/model`, added to the bridge's aliases. */
+  readonly modelAliases?: Readonly<Record<string, string>>;
+}
+
+export function defineHeadlessAgent<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<O>): AgentAdapter {
+  const attempt = (ctx: AttemptContext, turn: Turn): Promise<AttemptResult> => runAttempt(spec, ctx, turn);
+  return {
+    name: spec.name,
+    needsModel: true,
+    builds: spec.builds,
+    ...(spec.modelAliases ? { modelAliases: spec.modelAliases } : {}),
+    run: (ctx) => attempt(ctx, { prompt: ctx.task.instruction }),
+    continue: (ctx: ContinueContext) => {
+      const resume = ctx.previous.sessionId;
+      if (!resume) throw new AgentError('CB_AGENT_FAILED', `${spec.name}'s attempt ${ctx.attempt - 1} reported no session id to resume.`);
+      return attempt(ctx, { prompt: ctx.message, resume, ...(ctx.previous.agentState ? { state: ctx.previous.agentState } : {}) });
+    },
+  };
+}
+
+/** The sandbox directory the agent starts in. */
+export function agentCwd(ctx: AttemptContext, options: CommonAgentOptions): string | undefined {
+  return options.cwd ?? ctx.task.environment.workdir;
+}
+
+async function runAttempt<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<O>, ctx: AttemptContext, first: Turn): Promise<AttemptResult> {
+  const { options } = spec;
+  let turn = first;
+  let state: ReaderState = {};
+  let exec: ExecResult | undefined;
+  const transcripts: string[] = [];
+  const stderrs: string[] = [];
+  const started = Date.now();
+  for (let recoveries = 0; ; recoveries++) {
+    const timeoutMs = Math.max(1, ctx.timeoutMs - (Date.now() - started));
+    const launch = await spec.launch(ctx, turn);
+    await place(ctx, launch, options);
+    const reader = spec.reader(turn);
+    exec = await execStreaming(ctx, launch, options, reader, timeoutMs);
+    state = reader.state;
+    transcripts.push(exec.stdout);
+    if (exec.stderr) stderrs.push(exec.stderr);
+    if (exec.timedOut) break;
+    const next = spec.recover?.({ exec, state }, recoveries);
+    if (!next) break;
+    ctx.emit({ type: 'agent.recover', recovery: recoveries + 1, exitCode: exec.exitCode, resume: next.resume });
+    turn = next;
+  }
+  await keepTranscripts(spec, ctx, transcripts, stderrs);
+  if (state.error && !exec.timedOut) {
+    throw new AgentError('CB_AGENT_FAILED', `${spec.name} stopped with an error: ${state.error}`);
+  }
+  return {
+    ...(state.finalMessage === undefined ? {} : { finalMessage: state.finalMessage }),
+    exitCode: exec.exitCode,
+    timedOut: exec.timedOut,
+    ...(state.sessionId === undefined ? {} : { sessionId: state.sessionId }),
+    ...(state.stopReason === undefined ? {} : { stopReason: state.stopReason }),
+    ...(state.usage === undefined ? {} : { usage: state.usage }),
+    ...(state.agentState === undefined ? {} : { agentState: state.agentState }),
+  };
+}
+
+/** Directories, config files and uploads, owned by the agent's user when it is not root. */
+async function place(ctx: AttemptContext, launch: Launch, options: CommonAgentOptions): Promise<void> {
+  const dirs = [...(launch.dirs ?? []), ...(launch.files ?? []).map((f) => posix.dirname(f.path))];
+  if (dirs.length) await checked(ctx, ['mkdir', '-p', ...new Set(dirs)], 'create its directories');
+  for (const file of launch.files ?? []) await ctx.sandbox.writeFile(file.path, file.content, { mode: file.mode ?? 0o644 });
+  for (const upload of launch.uploads ?? []) await ctx.sandbox.upload(upload.from, upload.to);
+  if (options.user && options.user !== 'root' && dirs.length) {
+    const owned = [...new Set([...(launch.dirs ?? []), ...(launch.uploads ?? []).map((u) => u.to), ...(launch.files ?? []).map((f) => f.path)])];
+    await checked(ctx, ['chown', '-R', options.user, ...owned], `give its files to user ${options.user}`);
+  }
+}
+
+async function checked(ctx: AttemptContext, argv: readonly string[], what: string): Promise<void> {
+  const result = await ctx.sandbox.exec(argv);
+  if (result.exitCode !== 0) {
+    throw new AgentError('CB_AGENT_FAILED', `Could not ${what} in the sandbox (${argv[0]} exited ${result.exitCode}): ${result.stderr.trim()}`, { kind: 'config' });
+  }
+}
+
+async function execStreaming(ctx: AttemptContext, launch: Launch, options: CommonAgentOptions, reader: OutputReader, timeoutMs: number): Promise<ExecResult> {
+  const argv = launch.stdin === undefined ? ['sh', '-c', 'exec "$@" </dev/null', 'sh', ...launch.argv] : [...launch.argv];
+  const cwd = agentCwd(ctx, options);
+  ctx.emit({ type: 'agent.command', argv: launch.argv.map((a) => (a.length > 200 ? `${a.slice(0, 200)}…` : a)), ...(cwd ? { cwd } : {}), ...(options.user ? { user: options.user } : {}) });
+  let pending = '';
+  const onLine = (raw: string): void => {
+    const text = raw.trim();
+    if (!text) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      ctx.emit({ type: 'agent.output', stream: 'stdout', text: raw });
+      return;
+    }
+    if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+      ctx.emit({ type: 'agent.output', stream: 'stdout', text: raw });
+      return;
+    }
+    for (const event of reader.line(message as Record<string, unknown>)) ctx.emit(event);
+  };
+  const result = await ctx.sandbox.exec(argv, {
+    ...(cwd ? { cwd } : {}),
+    env: { ...launch.env, ...options.env },
+    ...(options.user ? { user: options.user } : {}),
+    ...(launch.stdin === undefined ? {} : { stdin: launch.stdin }),
+    timeoutMs,
+    onOutput: (chunk, stream) => {
+      if (stream === 'stderr') {
+        ctx.emit({ type: 'agent.output', stream, text: chunk });
+        return;
+      }
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) onLine(line);
+    },
+  });
+  onLine(pending);
+  ctx.emit({ type: 'agent.command.end', exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs });
+  return result;
+}
+
+/** The attempt's stdout (every run of it, recoveries included) and stderr, and the agent's session files. */
+async function keepTranscripts<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<O>, ctx: AttemptContext, stdouts: readonly string[], stderrs: readonly string[]): Promise<void> {
+  const base = join(ctx.logDir, `${spec.transcript}-attempt-${ctx.attempt}`);
+  await writeFile(`${base}.jsonl`, stdouts.join(''));
+  if (stderrs.length) await writeFile(`${base}.stderr.txt`, stderrs.join('\n'));
+  if (!spec.sessionDirs?.length) return;
+  // The session files as they stand after this attempt (a later attempt's copy supersedes it).
+  const target = join(ctx.logDir, `${spec.transcript}-session`);
+  await mkdir(target, { recursive: true });
+  for (const dir of spec.sessionDirs) {
+    await ctx.sandbox.download(dir, join(target, posix.basename(dir))).catch((err: unknown) => {
+      ctx.emit({ type: 'agent.session_files', dir, error: err instanceof Error ? err.message : String(err) });
+    });
+  }
+}

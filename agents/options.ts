@@ -1,0 +1,63 @@
+// Agent options: the ones every model agent takes (what inspect_swe users expect) and each
+// adapter's own, validated once when the agent is created so a typo fails the run before any
+// sandbox starts, with the option's name in the message.
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { AgentError } from './agent.ts';
+
+const stringMap = z.record(z.string(), z.string());
+
+/** An MCP server in one shape; each adapter writes it in its agent's own config format. */
+export const mcpServerSchema = z.union([
+  z.strictObject({
+    command: z.string().min(1),
+    args: z.array(z.string()).optional(),
+    env: stringMap.optional(),
+    cwd: z.string().optional(),
+  }),
+  z.strictObject({
+    url: z.string().url(),
+    headers: stringMap.optional(),
+  }),
+]);
+export type McpServer = z.infer<typeof mcpServerSchema>;
+
+export const commonOptionsShape = {
+  /** Appended to the agent's own system prompt. */
+  system_prompt: z.string().optional(),
+  /** Tool names the agent must not use (the agent's own names: `WebFetch`, `web_fetch`, ...). */
+  disallowed_tools: z.array(z.string().min(1)).optional(),
+  /** Host directories, each a skill (a SKILL.md inside), installed where the agent looks. */
+  skills: z.array(z.string().min(1)).optional(),
+  /** MCP servers by name, written in the agent's own config format. */
+  mcp_servers: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'), mcpServerSchema).optional(),
+  /** Directory the agent starts in (default: the task's working directory). */
+  cwd: z.string().startsWith('/', 'must be an absolute sandbox path').optional(),
+  /** Extra environment for the agent's process; wins over the adapter's. */
+  env: stringMap.optional(),
+  /** Run the agent as this sandbox user (default root). */
+  user: z.string().min(1).optional(),
+  /** The agent's own debug output, kept in its transcript. */
+  debug: z.boolean().optional(),
+};
+
+export const commonOptionsSchema = z.strictObject(commonOptionsShape);
+export type CommonAgentOptions = z.infer<typeof commonOptionsSchema>;
+
+/**
+ * Validate `raw` (from --agent-opt flags or a config file) with an adapter's schema. Skill
+ * directories are made absolute against `baseDir` so a later resume finds them.
+ */
+export function parseAgentOptions<S extends z.ZodType>(agent: string, schema: S, raw: unknown, baseDir = process.cwd()): z.infer<S> {
+  const parsed = schema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length ? issue.path.join('.') : '(options)';
+    const known = schema instanceof z.ZodObject ? ` Options ${agent} takes: ${Object.keys(schema.shape).join(', ')}.` : '';
+    const what = issue.code === 'unrecognized_keys' ? `unknown option ${issue.keys.map((k) => `"${k}"`).join(', ')}` : `option "${field}": ${issue.message}`;
+    throw new AgentError('CB_AGENT_OPTIONS', `Agent ${agent}: ${what}.${known}`, { kind: 'config' });
+  }
+  const options = parsed.data as { skills?: string[] };
+  if (options.skills) options.skills = options.skills.map((dir) => (isAbsolute(dir) ? dir : resolve(baseDir, dir)));
+  return parsed.data;
+}
