@@ -5,7 +5,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { AgentError } from './agent.ts';
 
-const stringMap = z.record(z.string(), z.string());
+/** Env-like maps: `--agent-opt env.N=1` arrives as a number and means the text "1". */
+const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+/** A list, or one comma-separated string (`--agent-opt disallowed_tools=WebFetch,WebSearch`). */
+const names = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().min(1)));
 
 /** An MCP server in one shape; each adapter writes it in its agent's own config format. */
 export const mcpServerSchema = z.union([
@@ -26,7 +29,7 @@ export const commonOptionsShape = {
   /** Appended to the agent's own system prompt. */
   system_prompt: z.string().optional(),
   /** Tool names the agent must not use (the agent's own names: `WebFetch`, `web_fetch`, ...). */
-  disallowed_tools: z.array(z.string().min(1)).optional(),
+  disallowed_tools: names.optional(),
   /** Host directories, each a skill (a SKILL.md inside), installed where the agent looks. */
   skills: z.array(z.string().min(1)).optional(),
   /** MCP servers by name, written in the agent's own config format. */
@@ -53,7 +56,8 @@ export function parseAgentOptions<S extends z.ZodType>(agent: string, schema: S,
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = issue.path.length ? issue.path.join('.') : '(options)';
-    const known = schema instanceof z.ZodObject ? ` Options ${agent} takes: ${Object.keys(schema.shape).join(', ')}.` : '';
+    const keys = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+    const known = issue.code !== 'unrecognized_keys' ? '' : keys.length ? ` Options ${agent} takes: ${keys.join(', ')}.` : ` ${agent} takes no options.`;
     const what = issue.code === 'unrecognized_keys' ? `unknown option ${issue.keys.map((k) => `"${k}"`).join(', ')}` : `option "${field}": ${issue.message}`;
     throw new AgentError('CB_AGENT_OPTIONS', `Agent ${agent}: ${what}.${known}`, { kind: 'config' });
   }

@@ -3,7 +3,7 @@
 import { Option, type Command } from 'commander';
 import type { RunOutcome } from '../../harness/index.ts';
 import { createReporter } from '../progress/index.ts';
-import { integer, interruptOnSignals, keyValue, positiveNumber, report } from './shared.ts';
+import { agentOption, integer, interruptOnSignals, keyValue, positiveNumber, report } from './shared.ts';
 
 function score(value: string): number {
   const n = Number(value);
@@ -30,11 +30,14 @@ export function addRunCommands(program: Command): void {
   program
     .command('run')
     .description('Evaluate an agent on task suites: one sandbox per sample, scored, written to a run directory')
-    .argument('<paths...>', 'Harbor task dirs, folders of them, or cagebench suite .yaml files')
-    .requiredOption('--agent <name>', 'agent to run (oracle, nop, ...)')
+    .argument('[paths...]', 'Harbor task dirs, folders of them, or cagebench suite .yaml files (or `paths` in --config)')
+    .option('--config <file>', 'a YAML run configuration (flags as snake_case keys, plus agent_options); flags given here win')
+    .option('--agent <name>', 'agent to run: claude_code, codex_cli, gemini_cli, opencode, oracle, nop')
+    .option('--agent-opt <key=value>', 'an agent option, e.g. system_prompt="..." disallowed_tools=[WebFetch] env.FOO=1 (repeatable)', agentOption)
     .option('--model <provider/model>', 'model for agents that need one')
     .option('--epochs <n>', 'samples per task', integer('--epochs', 1))
     .option('--attempts <n>', 'attempts per sample (the agent continues after an incorrect one)', integer('--attempts', 1))
+    .option('--incorrect-message <text>', 'what the agent is told after an incorrect attempt')
     .option('--concurrency <n>', 'live sandboxes at once (default 4)', integer('--concurrency', 1))
     .option('--limit <n>', 'only the first N tasks', integer('--limit', 1))
     .option('--task <glob>', 'only tasks whose id matches')
@@ -60,41 +63,43 @@ export function addRunCommands(program: Command): void {
     .option('--offline', 'never download agent builds; they must be in the cache (cagebench download)')
     .action(async (paths: string[], opts: Record<string, unknown>) => {
       await report(async () => {
-        const { run } = await import('../../harness/index.ts');
-        return withProgress(Boolean(opts.json), (options) =>
-          run(
-            {
-              paths,
-              agent: opts.agent as string,
-              model: opts.model as string | undefined,
-              epochs: opts.epochs as number | undefined,
-              attempts: opts.attempts as number | undefined,
-              concurrency: opts.concurrency as number | undefined,
-              limit: opts.limit as number | undefined,
-              task: opts.task as string | undefined,
-              out: opts.out as string | undefined,
-              runId: opts.runId as string | undefined,
-              timeoutMultiplier: opts.timeoutMultiplier as number | undefined,
-              retries: opts.retries as number | undefined,
-              maxErrors: opts.maxErrors as number | undefined,
-              failUnder: opts.failUnder as number | undefined,
-              junit: opts.junit as string | undefined,
-              modelAliases: opts.modelAlias as Record<string, string> | undefined,
-              tokenLimit: opts.tokenLimit as number | undefined,
-              costLimit: opts.costLimit as number | undefined,
-              requestLimit: opts.requestLimit as number | undefined,
-              retryRefusals: opts.retryRefusals as number | undefined,
-              logModelBodies: opts.logModelBodies as boolean | undefined,
-              filter: opts.filter as string | undefined,
-              prices: opts.prices as string | undefined,
-              openaiBaseUrl: opts.openaiBaseUrl as string | undefined,
-              openaiApi: opts.openaiApi as 'chat' | 'responses' | undefined,
-              agentVersion: opts.agentVersion as string | undefined,
-              offline: opts.offline as boolean | undefined,
-            },
-            options,
-          ),
-        );
+        const { run, loadRunConfigFile, mergeRunConfig, ConfigError } = await import('../../harness/index.ts');
+        const file = opts.config ? await loadRunConfigFile(opts.config as string) : {};
+        const config = mergeRunConfig(file, {
+          paths: paths.length ? paths : undefined,
+          agent: opts.agent as string | undefined,
+          agentOptions: opts.agentOpt as Record<string, unknown> | undefined,
+          continueMessage: opts.incorrectMessage as string | undefined,
+          model: opts.model as string | undefined,
+          epochs: opts.epochs as number | undefined,
+          attempts: opts.attempts as number | undefined,
+          concurrency: opts.concurrency as number | undefined,
+          limit: opts.limit as number | undefined,
+          task: opts.task as string | undefined,
+          out: opts.out as string | undefined,
+          runId: opts.runId as string | undefined,
+          timeoutMultiplier: opts.timeoutMultiplier as number | undefined,
+          retries: opts.retries as number | undefined,
+          maxErrors: opts.maxErrors as number | undefined,
+          failUnder: opts.failUnder as number | undefined,
+          junit: opts.junit as string | undefined,
+          modelAliases: opts.modelAlias as Record<string, string> | undefined,
+          tokenLimit: opts.tokenLimit as number | undefined,
+          costLimit: opts.costLimit as number | undefined,
+          requestLimit: opts.requestLimit as number | undefined,
+          retryRefusals: opts.retryRefusals as number | undefined,
+          logModelBodies: opts.logModelBodies as boolean | undefined,
+          filter: opts.filter as string | undefined,
+          prices: opts.prices as string | undefined,
+          openaiBaseUrl: opts.openaiBaseUrl as string | undefined,
+          openaiApi: opts.openaiApi as 'chat' | 'responses' | undefined,
+          agentVersion: opts.agentVersion as string | undefined,
+          offline: opts.offline as boolean | undefined,
+        });
+        if (!config.agent) throw new ConfigError('Name the agent: --agent NAME, or `agent:` in the --config file.');
+        if (!config.paths?.length) throw new ConfigError('Give task paths: Harbor task dirs, folders of them or suite .yaml files, or `paths:` in the --config file.');
+        const user = { ...config, agent: config.agent, paths: config.paths };
+        return withProgress(Boolean(opts.json), (options) => run(user, options));
       });
     });
 

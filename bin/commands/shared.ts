@@ -1,5 +1,6 @@
 // Flag parsers and the one place a command's error becomes a message and an exit code.
 import { InvalidArgumentError } from 'commander';
+import { parse as parseYaml } from 'yaml';
 
 /** cagebench itself (not the sandboxed command) failed, as `docker run` reports it. */
 export const EXIT_INFRA = 125;
@@ -31,6 +32,35 @@ export function keyValue(value: string, previous: Record<string, string> = {}): 
   const eq = value.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError(`must be KEY=VALUE (got "${value}")`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+/**
+ * `--agent-opt key=value`, repeatable. A dotted key reaches into a map (`env.FOO=bar`,
+ * `mcp_servers.docs.command=/opt/docs`); a value that looks like YAML flow, a number or a
+ * boolean is parsed (`disallowed_tools=[WebFetch,WebSearch]`, `debug=true`), anything else
+ * stays text, so a prompt with a colon in it is not read as a map.
+ */
+export function agentOption(value: string, previous: Record<string, unknown> = {}): Record<string, unknown> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError(`must be KEY=VALUE, e.g. system_prompt="Be brief" or disallowed_tools=[WebFetch] (got "${value}")`);
+  const keys = value.slice(0, eq).split('.');
+  const raw = value.slice(eq + 1);
+  let parsed: unknown = raw;
+  if (/^[[{]/.test(raw) || /^(true|false|null|-?\d+(\.\d+)?)$/.test(raw)) {
+    try {
+      parsed = parseYaml(raw);
+    } catch (err) {
+      throw new InvalidArgumentError(`${keys.join('.')}: the value "${raw}" is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  const out = structuredClone(previous);
+  let at = out;
+  for (const key of keys.slice(0, -1)) {
+    const next = at[key];
+    at = at[key] = next !== null && typeof next === 'object' && !Array.isArray(next) ? (next as Record<string, unknown>) : {};
+  }
+  at[keys.at(-1)!] = parsed;
+  return out;
 }
 
 /** Run a command's action: its number is the exit code; a thrown error is a banner. */
