@@ -1,0 +1,67 @@
+// The behaviours every model agent must have, run once per agent with the real binary from
+// the cache, real Docker and the bridge with scripted mock models:
+// - attempts: a wrong fix, then the right one after the incorrect-attempt message, is a pass
+//   on attempt 2 (the same session resumed) with --attempts 2 and a fail with --attempts 1;
+// - refusals: a model that refuses twice then answers passes, both retries recorded;
+// - crashes: a model that fails fatally makes each sample an error of kind agent, and the run
+//   goes on to the next sample.
+import { describe, expect, it } from 'vitest';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { testRunId } from '../../sandboxes/test-support/run-id.ts';
+import { run } from '../index.ts';
+import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
+
+/** Each agent, and the stem of its transcripts under agent/. */
+const AGENTS = [
+  { agent: 'claude_code', transcript: 'claude' },
+  { agent: 'opencode', transcript: 'opencode' },
+] as const;
+
+async function events(runDir: string, sampleId: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(join(runDir, 'samples', sampleId, 'events.jsonl'), 'utf8');
+  return text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe.each(AGENTS)('$agent', ({ agent, transcript }) => {
+  it.each([
+    [2, 'pass', [false, true]],
+    [1, 'fail', [false]],
+  ] as const)('attempts: with --attempts %d a wrong fix then the right one is a %s', async (attempts, outcome, passed) => {
+    const runId = testRunId(`${agent}-attempts-${attempts}`);
+    const done = await run({ paths: [join(SUITES, 'smoke')], task: 'hello-file', agent, model: `mock/${join(FIXTURES, 'wrong-then-right.yaml')}`, attempts, out: await outDir(), runId });
+    const [r] = await results(done.runDir);
+    expect(r!.outcome, r!.error?.message).toBe(outcome);
+    expect(r!.attempts.map((a) => a.passed)).toEqual(passed);
+    if (attempts === 2) {
+      expect(await readdir(join(done.runDir, 'samples', r!.sampleId, 'agent'))).toEqual(expect.arrayContaining([`${transcript}-attempt-1.jsonl`, `${transcript}-attempt-2.jsonl`]));
+      // The second attempt continued the first one's session.
+      const starts = (await events(done.runDir, r!.sampleId)).filter((e) => e.type === 'agent.command');
+      expect(starts).toHaveLength(2);
+      expect(r!.attempts[0]!.agent.durationMs).toBeGreaterThan(0);
+    }
+    expect(await leftovers(runId)).toBe(0);
+  }, 300_000);
+
+  it('refusals: a model that refuses twice then answers passes, both refusal retries recorded', async () => {
+    const done = await run({ paths: [join(SUITES, 'smoke')], task: 'hello-file', agent, model: `mock/${join(FIXTURES, 'refuse-twice.yaml')}`, out: await outDir(), runId: testRunId(`${agent}-refusals`) });
+    const [r] = await results(done.runDir);
+    expect(r!.outcome, r!.error?.message).toBe('pass');
+    const all = await events(done.runDir, r!.sampleId);
+    expect(all.filter((e) => e.type === 'model.refusal_retry')).toHaveLength(2);
+    expect(all.find((e) => e.type === 'model.call')).toMatchObject({ refusalRetries: 2 });
+  }, 300_000);
+
+  it('crashes: a model that fails fatally is an error of kind agent for each sample, and the run goes on', async () => {
+    const runId = testRunId(`${agent}-crash`);
+    const done = await run({ paths: [join(SUITES, 'smoke')], task: '{hello-file,git-revert}', agent, model: `mock/${join(FIXTURES, 'fatal.yaml')}`, out: await outDir(), runId });
+    const all = await results(done.runDir);
+    expect(all.map((r) => [r.sampleId, r.outcome, r.error?.kind])).toEqual([
+      ['git-revert__e1', 'error', 'agent'],
+      ['hello-file__e1', 'error', 'agent'],
+    ]);
+    expect(all[0]!.error!.message).toMatch(/fatal error on purpose/);
+    expect(done.summary.counts).toMatchObject({ error: 2, fail: 0 });
+    expect(await leftovers(runId)).toBe(0);
+  }, 300_000);
+});
