@@ -62,6 +62,8 @@ export interface HeadlessAgentSpec<O extends CommonAgentOptions> {
   reader(turn: Turn): OutputReader;
   /** Sandbox directories with the agent's own session files, copied to agent/ after each attempt. */
   readonly sessionDirs?: readonly string[];
+  /** For an agent that keeps sessions in a database: the command that prints one as JSON. */
+  exportSession?(ctx: AttemptContext, sessionId: string): Launch;
   /**
    * After a finished command: a Turn to run again (a crash worth resuming), or nothing. Called
    * with how many recoveries this attempt already made.
@@ -116,6 +118,7 @@ async function runAttempt<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<
     turn = next;
   }
   await keepTranscripts(spec, ctx, transcripts, stderrs);
+  if (spec.exportSession && state.sessionId) await exportSession(spec, ctx, state.sessionId);
   if (state.error && !exec.timedOut) {
     throw new AgentError('CB_AGENT_FAILED', `${spec.name} stopped with an error: ${state.error}`);
   }
@@ -205,5 +208,22 @@ async function keepTranscripts<O extends CommonAgentOptions>(spec: HeadlessAgent
     await ctx.sandbox.download(dir, join(target, posix.basename(dir))).catch((err: unknown) => {
       ctx.emit({ type: 'agent.session_files', dir, error: err instanceof Error ? err.message : String(err) });
     });
+  }
+}
+
+/** The agent's own record of the session after this attempt, as it exports it. */
+async function exportSession<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<O>, ctx: AttemptContext, sessionId: string): Promise<void> {
+  const launch = spec.exportSession!(ctx, sessionId);
+  const cwd = agentCwd(ctx, spec.options);
+  const result = await ctx.sandbox.exec(['sh', '-c', 'exec "$@" </dev/null', 'sh', ...launch.argv], {
+    ...(cwd ? { cwd } : {}),
+    env: { ...launch.env, ...spec.options.env },
+    ...(spec.options.user ? { user: spec.options.user } : {}),
+    timeoutMs: 30_000,
+  });
+  if (result.exitCode === 0 && result.stdout.trim()) {
+    await writeFile(join(ctx.logDir, `${spec.transcript}-session-attempt-${ctx.attempt}.json`), result.stdout);
+  } else {
+    ctx.emit({ type: 'agent.session_export', sessionId, exitCode: result.exitCode, error: result.stderr.trim().slice(-500) });
   }
 }

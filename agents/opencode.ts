@@ -30,7 +30,11 @@ export function createOpenCodeAgent(raw?: unknown): AgentAdapter {
     options,
     launch: (ctx, turn) => openCodeLaunch(ctx, turn, options),
     reader: (turn) => new OpenCodeReader(turn.resume),
-    sessionDirs: [`${OPENCODE_STATE}/data/opencode/storage`],
+    // Sessions live in a SQLite database; `opencode export` prints one as JSON.
+    exportSession: (ctx, sessionId) => {
+      const launch = openCodeLaunch(ctx, { prompt: '' }, options);
+      return { argv: [launch.argv[0]!, 'export', sessionId], env: launch.env };
+    },
   });
 }
 

@@ -44,6 +44,36 @@ describe('an agent that needs a model', () => {
     expect(await leftovers(runId)).toBe(0);
   }, 60_000);
 
+  it("records each attempt's own model use, and the agent's stop reason and token counts", async () => {
+    // One call and a wrong answer, then (continued) two calls and the right one.
+    const twice: AgentAdapter = {
+      name: 'twice',
+      needsModel: true,
+      async run(ctx) {
+        const m = ctx.model!;
+        await ctx.sandbox.exec(`curl -sS --max-time 20 -H 'content-type: application/json' -H "authorization: Bearer ${m.token}" --data '{"model":"any","messages":[{"role":"user","content":"ok"}]}' ${m.baseUrls.openai}/chat/completions`);
+        await ctx.sandbox.exec('echo wrong > out.txt', { cwd: ctx.task.environment.workdir });
+        return { timedOut: false, exitCode: 0, stopReason: 'end_turn', usage: { inputTokens: 7, outputTokens: 3 } };
+      },
+      async continue(ctx) {
+        const r = await curlAgent.run(ctx);
+        return { ...r, stopReason: 'success' };
+      },
+    };
+    const outcome = await run({ paths: [join(FIXTURES, 'quick.yaml')], task: 'write-ok', agent: twice, model: 'mock/echo', attempts: 2, out: await outDir(), runId: testRunId('attempt-usage') });
+    const [r] = await results(outcome.runDir);
+    expect(r).toMatchObject({ outcome: 'pass', usage: { requests: 3 } });
+    const [first, second] = r!.attempts;
+    expect(first).toMatchObject({ passed: false, stopReason: 'end_turn', usage: { inputTokens: 7, outputTokens: 3 }, modelUsage: { requests: 1 } });
+    expect(second).toMatchObject({ passed: true, stopReason: 'success', modelUsage: { requests: 2 } });
+    expect(second!.usage).toBeUndefined();
+    for (const key of ['requests', 'inputTokens', 'outputTokens', 'costUsd'] as const) {
+      expect(first!.modelUsage![key] + second!.modelUsage![key]).toBeCloseTo(r!.usage![key], 9);
+    }
+    expect(first!.modelUsage!.outputTokens).toBeGreaterThan(0);
+    expect(second!.changes).toMatchObject({ created: [], modified: ['out.txt'], deleted: [] });
+  }, 60_000);
+
   it('ends a sample over its limit as an error of kind limit', async () => {
     const outcome = await run({ paths: [join(FIXTURES, 'quick.yaml')], task: 'write-ok', agent: curlAgent, model: 'mock/echo', requestLimit: 1, out: await outDir(), runId: testRunId('limit') });
     const [r] = await results(outcome.runDir);

@@ -1,5 +1,6 @@
 // The runner over real Docker with the quick fixture suite and programmatic agents:
-// epochs and pass@k, the attempts loop, infra retries, limits on errors and score, JUnit.
+// epochs and pass@k, the attempts loop, infra retries, limits on errors and score, JUnit,
+// and what each attempt changed in the workdir.
 import { describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import type { AgentAdapter } from '../../agents/index.ts';
 import { SandboxError } from '../../sandboxes/index.ts';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run, type RunReporter } from '../index.ts';
-import { FIXTURES, leftovers, outDir, results } from './support.ts';
+import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
 
 const QUICK = join(FIXTURES, 'quick.yaml');
 
@@ -58,6 +59,14 @@ describe('attempts', () => {
     expect(r!.outcome).toBe('pass');
     expect(r!.attempts.map((a) => a.passed)).toEqual([false, true]);
     expect(agent.calls).toBe(2);
+    // Each attempt's changes are its own: nothing on the first, out.txt on the second.
+    expect(r!.attempts.map((a) => a.changes)).toEqual([
+      { created: [], modified: [], deleted: [] },
+      { created: ['out.txt'], modified: [], deleted: [], diffFile: 'artifacts/attempt-2.diff' },
+    ]);
+    expect(await readFile(join(outcome.runDir, 'samples', 'write-ok__e1', 'artifacts', 'attempt-2.diff'), 'utf8')).toBe(
+      'diff --git a/out.txt b/out.txt\nnew file mode 100644\n--- /dev/null\n+++ b/out.txt\n@@ -0,0 +1,1 @@\n+ok\n',
+    );
     const events = (await readFile(join(outcome.runDir, 'samples', 'write-ok__e1', 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(events.filter((e) => e.type === 'score').map((e) => e.passed)).toEqual([false, true]);
   });
@@ -69,6 +78,29 @@ describe('attempts', () => {
     expect(r!.outcome).toBe('fail');
     expect(r!.attempts).toHaveLength(1);
   });
+});
+
+describe('workspace changes', () => {
+  it("records each attempt's changed files and writes its diff under artifacts/", async () => {
+    const runId = testRunId('changes');
+    // fix-python-bug names its workdir; git-revert does not (its image works in /app).
+    const outcome = await run({ paths: [join(SUITES, 'smoke')], task: '{fix-python-bug,git-revert}', agent: 'oracle', concurrency: 2, out: await outDir(), runId });
+    const [fix, revert] = await results(outcome.runDir);
+    expect(fix).toMatchObject({ sampleId: 'fix-python-bug__e1', outcome: 'pass' });
+    // The solution's unittest run leaves __pycache__ behind: not part of the change.
+    expect(fix!.attempts[0]!.changes).toEqual({ created: [], modified: ['stats.py'], deleted: [], diffFile: 'artifacts/attempt-1.diff' });
+    const fixDiff = await readFile(join(outcome.runDir, 'samples', 'fix-python-bug__e1', 'artifacts', 'attempt-1.diff'), 'utf8');
+    expect(fixDiff).toMatch(/^diff --git a\/stats.py b\/stats.py\n--- a\/stats.py\n\+\+\+ b\/stats.py\n@@ -/);
+    expect(fixDiff).toContain('         return ordered[mid]\n-    return ordered[mid]\n+    return (ordered[mid - 1] + ordered[mid]) / 2\n');
+    expect(revert).toMatchObject({ sampleId: 'git-revert__e1', outcome: 'pass' });
+    // The revert commit's objects are in .git (not looked at); the worktree change is config.ini.
+    expect(revert!.attempts[0]!.changes).toEqual({ created: [], modified: ['repo/config.ini'], deleted: [], diffFile: 'artifacts/attempt-1.diff' });
+    const revertDiff = await readFile(join(outcome.runDir, 'samples', 'git-revert__e1', 'artifacts', 'attempt-1.diff'), 'utf8');
+    expect(revertDiff).toContain('--- a/repo/config.ini\n+++ b/repo/config.ini\n@@ -1,3 +1,3 @@\n [service]\n-timeout = 3\n+timeout = 30\n retries = 3\n');
+    const events = (await readFile(join(outcome.runDir, 'samples', 'git-revert__e1', 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.filter((e) => e.type === 'workspace.snapshot').map((e) => `${e.attempt}:${e.at}:${e.root}`)).toEqual(['1:start:/app', '1:end:/app']);
+    expect(await leftovers(runId)).toBe(0);
+  }, 300_000);
 });
 
 describe('errors', () => {

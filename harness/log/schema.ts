@@ -5,6 +5,8 @@
 //   <out>/<run-id>/summary.json               SummaryRecord: counts, metrics, timings
 //   <out>/<run-id>/samples/<task>__e<n>/result.json   ResultRecord; present = sample done
 //   <out>/<run-id>/samples/<task>__e<n>/events.jsonl  one EventRecord per line, in order
+//   <out>/<run-id>/samples/<task>__e<n>/artifacts/attempt-<n>.diff  what attempt n changed
+//                                                     in the workdir (WorkspaceChangesRecord)
 
 import type { UserConfig } from '../config.ts';
 
@@ -53,6 +55,38 @@ export interface RunRecord {
   readonly tasks: readonly TaskRef[];
 }
 
+/** Token counts as the agent itself reported them (the bridge's `ModelUsageRecord` is the reference). */
+export interface AgentUsageRecord {
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  readonly cachedInputTokens?: number;
+  readonly reasoningTokens?: number;
+}
+
+/**
+ * What one attempt changed in the task's working directory, relative to the state just before
+ * it (after the set-up for attempt 1, after the previous attempt's scoring for the others).
+ * Paths are relative to the workdir; `.git`, `node_modules`, caches and agents' state
+ * directories are not looked at (`EXCLUDED_NAMES` in harness/runner/workspace.ts). Text files
+ * up to 1 MiB are diffed; binary files and larger ones are named in the diff but not shown.
+ * A snapshot that could not be taken is `{ error }`, and never fails the sample.
+ */
+export type WorkspaceChangesRecord =
+  | {
+      readonly created: readonly string[];
+      readonly modified: readonly string[];
+      readonly deleted: readonly string[];
+      /** The git-style unified diff, relative to the sample directory; absent when nothing changed. */
+      readonly diffFile?: string;
+      /** The diff left out files to stay under 256 KiB; its last line names them. The lists above still name them. */
+      readonly truncated?: boolean;
+      /** Paths left out of the lists (each keeps its first 1,000). */
+      readonly omitted?: number;
+      /** Top-level entries that could not be copied out of the sandbox (a link pointing out of it): not compared. */
+      readonly skipped?: readonly string[];
+    }
+  | { readonly error: string };
+
 export interface AttemptRecord {
   readonly attempt: number;
   readonly score?: number;
@@ -60,6 +94,14 @@ export interface AttemptRecord {
   readonly passed: boolean;
   readonly explanation?: string;
   readonly agent: { readonly exitCode?: number; readonly timedOut: boolean; readonly durationMs: number; readonly finalMessage?: string };
+  /** Why the agent stopped, in its own words (`end_turn`, `max_turns`, ...), when it says. */
+  readonly stopReason?: string;
+  /** Tokens the agent reported for this attempt, when it reports any. */
+  readonly usage?: AgentUsageRecord;
+  /** The bridge's count for this attempt alone (agents that need a model); `ResultRecord.usage` is the sample's total. */
+  readonly modelUsage?: ModelUsageRecord;
+  /** What the agent changed in the workdir during this attempt. */
+  readonly changes?: WorkspaceChangesRecord;
   readonly verifierMs?: number;
   readonly error?: ErrorRecord;
 }

@@ -1,16 +1,21 @@
-// Writing the run directory. A JSON record is written whole or not at all (temp file and
-// rename in the same directory); events are appended with a synchronous write each, so a
-// killed process keeps every event up to the kill.
+// Writing the run directory. A JSON record (or an attempt's diff) is written whole or not at
+// all (temp file and rename in the same directory); events are appended with a synchronous
+// write each, so a killed process keeps every event up to the kill.
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { EventRecord } from './schema.ts';
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await writeTextAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Write a whole file or nothing: a temp file beside it, then a rename. */
+export async function writeTextAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+    await writeFile(temp, text);
     await rename(temp, path);
   } catch (err) {
     await rm(temp, { force: true });

@@ -1,7 +1,8 @@
 // One sample's life: provision the sandbox, place the task's files, run the setup, then the
-// attempts loop (agent, score, continue while incorrect and attempts remain), and write
-// result.json. Infra errors are retried with a fresh sandbox; the sandbox is removed in a
-// `finally` whatever happens. An interrupted sample writes no result, so resume reruns it.
+// attempts loop (agent, the workdir's changes, score, continue while incorrect and attempts
+// remain), and write result.json. Infra errors are retried with a fresh sandbox; the sandbox
+// is removed in a `finally` whatever happens. An interrupted sample writes no result, so
+// resume reruns it.
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { LimitFunction } from 'p-limit';
@@ -13,10 +14,11 @@ import type { Task } from '../../tasks/index.ts';
 import type { ResolvedConfig } from '../config.ts';
 import { CagebenchError, sampleError } from '../errors.ts';
 import type { AttemptRecord, ErrorRecord, ModelUsageRecord, ResultRecord } from '../log/schema.ts';
-import { baseUrls, type Bridge, type RequestFilter } from '../bridge/index.ts';
+import { baseUrls, type Bridge, type RequestFilter, type SessionTotals } from '../bridge/index.ts';
 import { LOG_VERSION } from '../log/schema.ts';
 import { EventLog, samplePaths, writeJsonAtomic } from '../log/writer.ts';
 import type { Sample } from './plan.ts';
+import { WorkspaceTracker } from './workspace.ts';
 
 export interface TrialDeps {
   readonly config: ResolvedConfig;
@@ -131,7 +133,7 @@ async function attemptSample(
   for (const entry of deps.builds?.copies ?? []) await copyAgent(sandbox, entry);
   // Without one, execs and scorers run in the container's working directory by default.
   const workdir = task.environment.workdir;
-  await prepare(sandbox, task, workdir, scale(task.timeouts.setupSec), events);
+  const cwd = await prepare(sandbox, task, workdir, scale(task.timeouts.setupSec), events);
   progress.environmentMs = Math.round(performance.now() - envStarted);
   const session = bridge?.server.open({
     sampleId: sample.id,
@@ -142,17 +144,38 @@ async function attemptSample(
     solution: await solutionScript(task),
     onEvent: ({ type, ...fields }) => events.append(type, fields),
   });
+  // The task's workdir (the container's when the task names none), snapshotted around each attempt.
+  const workspace = new WorkspaceTracker({ sandbox, root: workdir ?? cwd, sampleDir: paths.dir, emit: (type, fields) => events.append(type, fields) });
   try {
     const endpoint = sandbox.endpoint && `http://${sandbox.endpoint.host}:${sandbox.endpoint.port}`;
     const model = session && endpoint ? { model: config.model!, token: session.token, baseUrls: baseUrls(endpoint) } : undefined;
-    await attemptsLoop(sample, deps, sandbox, workdir, events, progress, paths, model, () => session?.totals.limitExceeded);
+    await attemptsLoop(sample, deps, sandbox, workdir, workspace, events, progress, paths, model, () => session?.totals);
   } finally {
+    await workspace.dispose();
     if (session) {
       bridge!.server.closeSession(session);
-      const t = session.totals;
-      progress.usage = { requests: t.requests, ...t.usage, costUsd: t.costUsd };
+      progress.usage = usageRecord(session.totals);
     }
   }
+}
+
+function usageRecord(t: SessionTotals): ModelUsageRecord {
+  return { requests: t.requests, ...t.usage, costUsd: t.costUsd };
+}
+
+/** The bridge's count between two readings of a session's totals: one attempt's model use. */
+function usageBetween(before: SessionTotals, after: SessionTotals): ModelUsageRecord {
+  const a = usageRecord(after);
+  const b = usageRecord(before);
+  return {
+    requests: a.requests - b.requests,
+    inputTokens: a.inputTokens - b.inputTokens,
+    outputTokens: a.outputTokens - b.outputTokens,
+    cacheReadTokens: a.cacheReadTokens - b.cacheReadTokens,
+    cacheWriteTokens: a.cacheWriteTokens - b.cacheWriteTokens,
+    reasoningTokens: a.reasoningTokens - b.reasoningTokens,
+    costUsd: Math.round((a.costUsd - b.costUsd) * 1e9) / 1e9, // no float dust from the subtraction
+  };
 }
 
 /**
@@ -167,8 +190,11 @@ async function solutionScript(task: Task): Promise<string | undefined> {
   return readFile(join(solution.dir, 'solve.sh'), 'utf8').catch(() => undefined);
 }
 
-/** Place the task's files and run its setup command, within the set-up timeout. */
-async function prepare(sandbox: Sandbox, task: Task, workdir: string | undefined, timeoutMs: number, events: EventLog): Promise<void> {
+/**
+ * Place the task's files and run its setup command, within the set-up timeout. Returns the
+ * container's working directory when it had to be asked (relative paths, no workdir).
+ */
+async function prepare(sandbox: Sandbox, task: Task, workdir: string | undefined, timeoutMs: number, events: EventLog): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
   let base = workdir; // for relative paths: the container's working directory when the task names none, asked once
   for (const file of task.files) {
@@ -193,6 +219,7 @@ async function prepare(sandbox: Sandbox, task: Task, workdir: string | undefined
       throw new CagebenchError('CB_SETUP_FAILED', 'task', `Task ${task.id} (${task.origin}): the setup command exited ${result.exitCode}:\n${tail}`);
     }
   }
+  return base;
 }
 
 async function attemptsLoop(
@@ -200,11 +227,12 @@ async function attemptsLoop(
   deps: TrialDeps,
   sandbox: Sandbox,
   workdir: string | undefined,
+  workspace: WorkspaceTracker,
   events: EventLog,
   progress: Progress,
   paths: ReturnType<typeof samplePaths>,
   model: ModelAccess | undefined,
-  limitExceeded: () => string | undefined,
+  totals: () => SessionTotals | undefined,
 ): Promise<void> {
   const { task } = sample;
   const { agent, config } = deps;
@@ -212,6 +240,8 @@ async function attemptsLoop(
   const agentBudgetMs = Math.round(task.timeouts.agentSec * config.timeoutMultiplier * 1000);
   const verifierMs = Math.round(task.timeouts.verifierSec * config.timeoutMultiplier * 1000);
   const scorer = createScorer(task.scorer);
+  const limitExceeded = (): string | undefined => totals()?.limitExceeded;
+  await workspace.before(1);
   const agentDeadline = Date.now() + agentBudgetMs; // the agent's time is for all its attempts together
   let previous: AttemptResult | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -227,6 +257,7 @@ async function attemptsLoop(
     };
     events.append('agent.start', { attempt, agent: agent.name });
     const agentStarted = performance.now();
+    const totalsBefore = totals();
     let result: AttemptResult;
     try {
       result = attempt === 1 || !previous ? await agent.run(ctx) : await agent.continue!({ ...ctx, message: config.continueMessage, previous });
@@ -238,36 +269,46 @@ async function attemptsLoop(
     }
     const agentMs = Math.round(performance.now() - agentStarted);
     progress.agentMs += agentMs;
-    events.append('agent.end', { attempt, exitCode: result.exitCode, timedOut: result.timedOut, durationMs: agentMs });
+    const totalsAfter = totals();
+    events.append('agent.end', { attempt, exitCode: result.exitCode, timedOut: result.timedOut, stopReason: result.stopReason, durationMs: agentMs });
     if (deps.signal.aborted) throw new Interrupted();
+    // What the agent left, taken before the scorer runs anything in the workdir.
+    const changes = await workspace.after(attempt);
+    const ran = {
+      agent: { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: agentMs, finalMessage: result.finalMessage },
+      stopReason: result.stopReason,
+      usage: result.usage,
+      modelUsage: totalsBefore && totalsAfter ? usageBetween(totalsBefore, totalsAfter) : undefined,
+    };
     const limit = limitExceeded();
     if (limit) {
-      progress.attempts.push({ attempt, passed: false, agent: { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: agentMs } });
+      progress.attempts.push({ attempt, passed: false, ...ran, changes });
       throw new CagebenchError('CB_LIMIT', 'limit', `${sample.id}: ${limit}; the agent was refused further model calls`);
     }
 
     const outputDir = attempt === 1 ? paths.verifier : join(paths.verifier, `attempt-${attempt}`);
     await mkdir(outputDir, { recursive: true });
     const scoreStarted = performance.now();
-    const agentRecord = { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: agentMs, finalMessage: result.finalMessage };
     let score: Score;
     try {
       score = await deps.pools.scoring(() => scorer({ sandbox, spec: task.scorer, answer: result.finalMessage, workdir, timeoutMs: verifierMs, outputDir }));
     } catch (err) {
       const spent = Math.round(performance.now() - scoreStarted);
       progress.verifierMs += spent;
-      if (!deps.signal.aborted) progress.attempts.push({ attempt, passed: false, agent: agentRecord, verifierMs: spent, error: sampleError(err) });
+      if (!deps.signal.aborted) progress.attempts.push({ attempt, passed: false, ...ran, verifierMs: spent, changes, error: sampleError(err) });
       throw err;
     }
     const spent = Math.round(performance.now() - scoreStarted);
     progress.verifierMs += spent;
-    progress.attempts.push({ attempt, score: score.value, values: score.values, passed: score.passed, explanation: score.explanation, agent: agentRecord, verifierMs: spent });
+    progress.attempts.push({ attempt, score: score.value, values: score.values, passed: score.passed, explanation: score.explanation, ...ran, verifierMs: spent, changes });
     events.append('score', { attempt, value: score.value, values: score.values, passed: score.passed, explanation: score.explanation });
     if (score.passed) return;
     if (attempt < attempts && !agent.continue) {
       events.append('attempts.end', { reason: `${agent.name} cannot continue a session`, attempts: attempt });
       return;
     }
+    // The next attempt starts from what the scorer left, so its changes are the agent's alone.
+    if (attempt < attempts) await workspace.before(attempt + 1);
     previous = result;
   }
 }
