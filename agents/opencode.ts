@@ -64,10 +64,10 @@ export function openCodeConfig(baseUrl: string, token: string, model: string, op
     small_model: `${PROVIDER}/${id}`,
     autoupdate: false,
     share: 'disabled',
-    permission: { '*': 'allow' },
+    // Everything allowed but the disallowed tools: a tool denied outright is not offered at all.
+    permission: { '*': 'allow', ...Object.fromEntries((options.disallowed_tools ?? []).map((t) => [t, 'deny'])) },
     agent: { title: { disable: true } },
     ...(options.system_prompt ? { instructions: [INSTRUCTIONS] } : {}),
-    ...(options.disallowed_tools?.length ? { tools: Object.fromEntries(options.disallowed_tools.map((t) => [t, false])) } : {}),
     ...(options.mcp_servers ? { mcp: openCodeMcp(options.mcp_servers) } : {}),
     provider: {
       [PROVIDER]: {

@@ -138,7 +138,8 @@ async function attemptSample(
   const session = bridge?.server.open({
     sampleId: sample.id,
     model: config.model!,
-    aliases: config.bridge.aliases,
+    // The agent's role models (e.g. Claude Code's haiku) under the names it sends; the user's own aliases win.
+    aliases: { ...deps.agent.modelAliases, ...config.bridge.aliases },
     limits: config.bridge.limits,
     filter: bridge.filter,
     solution: await solutionScript(task),

@@ -1,0 +1,53 @@
+// Agent options reach the real binaries: for each agent, one run with a system prompt, a
+// disallowed tool, a skill and an MCP server (a small stdio server run with the sandbox's
+// python3), checked in the first model request the agent sends through the bridge.
+import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { testRunId } from '../../sandboxes/test-support/run-id.ts';
+import { run } from '../index.ts';
+import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
+
+const MARKER = 'cagebench-system-marker-7f3a';
+
+/** Per agent: a tool it has that can be turned off, and how its MCP tool is named. */
+const AGENTS = [
+  { agent: 'claude_code', disallowed: 'WebFetch', mcpTool: 'mcp__probe__probe_echo' },
+  { agent: 'opencode', disallowed: 'webfetch', mcpTool: 'probe_probe_echo' },
+] as const;
+
+describe.each(AGENTS)('$agent options', ({ agent, disallowed, mcpTool }) => {
+  it('system prompt, disallowed tools, skills and MCP servers are in its model requests', async () => {
+    const runId = testRunId(`${agent}-options`);
+    const server = await readFile(join(FIXTURES, 'mcp-probe.py'), 'utf8');
+    const done = await run({
+      paths: [join(SUITES, 'smoke')],
+      task: 'hello-file',
+      agent,
+      agentOptions: {
+        system_prompt: `Follow the house rules (${MARKER}).`,
+        disallowed_tools: [disallowed],
+        skills: [join(FIXTURES, 'skills', 'cagebench-probe')],
+        mcp_servers: { probe: { command: 'python3', args: ['-c', server] } },
+      },
+      model: 'mock/solve',
+      logModelBodies: true,
+      out: await outDir(),
+      runId,
+    });
+    const [r] = await results(done.runDir);
+    expect(r!.outcome, r!.error?.message).toBe('pass');
+    const events = (await readFile(join(done.runDir, 'samples', r!.sampleId, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    type Body = { tools?: { name?: string; function?: { name?: string } }[] };
+    const first = events.find((e) => e.type === 'model.call' && ((e.requestBody as Body | undefined)?.tools?.length ?? 0) > 0);
+    expect(first, 'a model call that declares tools').toBeDefined();
+    const tools = (first!.requestBody as Body).tools!.map((t) => t.name ?? t.function?.name);
+    expect(tools).not.toContain(disallowed);
+    // The MCP tool is declared, or (Claude Code) named in the list of tools it defers.
+    const text = JSON.stringify(first!.requestBody);
+    expect(text).toContain(mcpTool);
+    expect(text).toContain(MARKER);
+    expect(text).toContain('cagebench-probe');
+    expect(await leftovers(runId)).toBe(0);
+  }, 300_000);
+});
