@@ -1,6 +1,7 @@
 // Public surface of agents/: the contract and the name -> factory map.
 import { AgentError, type AgentAdapter } from './agent.ts';
 import { createClaudeCodeAgent } from './claude-code.ts';
+import { createCodexAgent } from './codex-cli.ts';
 import { createNopAgent } from './nop.ts';
 import { createOpenCodeAgent } from './opencode.ts';
 import { parseAgentOptions } from './options.ts';
@@ -24,6 +25,7 @@ const FACTORIES: Readonly<Record<string, (options?: unknown) => AgentAdapter>> =
   nop: noOptions('nop', createNopAgent),
   opencode: createOpenCodeAgent,
   claude_code: createClaudeCodeAgent,
+  codex_cli: createCodexAgent,
 };
 
 export const AGENT_NAMES = Object.keys(FACTORIES);
