@@ -31,6 +31,8 @@ export interface AgentSource {
   readonly install: 'extract' | 'npm';
   /** The program, relative to the entry's files. */
   readonly entrypoint: string;
+  /** Its name on PATH where it is installed some other way (`--agent-version auto|sandbox`). */
+  readonly command: string;
   /** Directories, relative to the entry's files, to put on PATH. */
   readonly pathDirs: readonly string[];
   /** Other entries it needs at run time (a JS bundle needs `node`). */
@@ -50,6 +52,7 @@ export const AGENT_SOURCES: Readonly<Record<AgentName, AgentSource>> = {
   claude_code: {
     versionsFrom: '@anthropic-ai/claude-code',
     install: 'extract',
+    command: 'claude',
     entrypoint: 'claude',
     pathDirs: [],
     needs: [],
@@ -60,6 +63,7 @@ export const AGENT_SOURCES: Readonly<Record<AgentName, AgentSource>> = {
   codex_cli: {
     versionsFrom: '@openai/codex',
     install: 'extract',
+    command: 'codex',
     entrypoint: 'bin/codex',
     pathDirs: ['codex-path'],
     needs: [],
@@ -69,6 +73,7 @@ export const AGENT_SOURCES: Readonly<Record<AgentName, AgentSource>> = {
   gemini_cli: {
     versionsFrom: '@google/gemini-cli',
     install: 'extract',
+    command: 'gemini',
     entrypoint: 'bundle/gemini.js',
     pathDirs: [],
     needs: ['node'],
@@ -78,6 +83,7 @@ export const AGENT_SOURCES: Readonly<Record<AgentName, AgentSource>> = {
   opencode: {
     versionsFrom: 'opencode-ai',
     install: 'extract',
+    command: 'opencode',
     entrypoint: 'bin/opencode',
     pathDirs: [],
     needs: [],
@@ -87,6 +93,7 @@ export const AGENT_SOURCES: Readonly<Record<AgentName, AgentSource>> = {
   // platform packages are versioned separately, so each resolves against its own package.
   node: {
     install: 'extract',
+    command: 'node',
     entrypoint: 'bin/node',
     pathDirs: ['bin'],
     needs: [],
@@ -101,6 +108,7 @@ export const AGENT_SOURCES: Readonly<Record<AgentName, AgentSource>> = {
   claude_agent_acp: {
     versionsFrom: '@agentclientprotocol/claude-agent-acp',
     install: 'npm',
+    command: 'claude-agent-acp',
     entrypoint: 'node_modules/@agentclientprotocol/claude-agent-acp/dist/index.js',
     pathDirs: ['node_modules/.bin'],
     needs: ['node', 'claude_code'],
@@ -110,6 +118,7 @@ export const AGENT_SOURCES: Readonly<Record<AgentName, AgentSource>> = {
   codex_acp: {
     versionsFrom: '@agentclientprotocol/codex-acp',
     install: 'npm',
+    command: 'codex-acp',
     entrypoint: 'node_modules/@agentclientprotocol/codex-acp/dist/index.js',
     pathDirs: ['node_modules/.bin'],
     needs: ['node', 'codex_cli'],

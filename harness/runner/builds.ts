@@ -1,9 +1,10 @@
 // The agent builds a run needs (from the agent cache), fetched once per run before any
 // sample starts, leased so no other run evicts them meanwhile, and handed to every sample
 // as read-only mounts (a local engine) or as entries to copy in (a remote one).
-import { createAgentCache, isAgentName, type CacheEntry, type Platform } from '../../cache/index.ts';
-import { agentMount, agentPaths, type AgentInSandbox } from '../../agents/index.ts';
-import type { BindMount, DockerProvider } from '../../sandboxes/index.ts';
+import { AGENT_SOURCES, createAgentCache, isAgentName, isSandboxSpec, type CacheEntry, type Platform } from '../../cache/index.ts';
+import { posix } from 'node:path';
+import { AgentError, agentMount, agentPaths, copyAgent, type AgentInSandbox } from '../../agents/index.ts';
+import type { BindMount, DockerProvider, Sandbox } from '../../sandboxes/index.ts';
 import { ConfigError } from '../errors.ts';
 
 export interface RunBuilds {
@@ -12,6 +13,11 @@ export interface RunBuilds {
   /** For a remote engine: copy these into each sandbox. */
   readonly copies: readonly CacheEntry[];
   readonly installed: Readonly<Record<string, AgentInSandbox>>;
+  /**
+   * `--agent-version auto|sandbox`: look for the agent's own program on the sandbox's PATH
+   * first. `auto` falls back to the cached stable build (in `installed`); `sandbox` has none.
+   */
+  readonly lookup?: { readonly build: string; readonly command: string; readonly mode: 'auto' | 'sandbox' };
   release(): Promise<void>;
 }
 
@@ -31,9 +37,14 @@ export async function prepareBuilds(
   const platform = await enginePlatform(options.provider);
   const entries: CacheEntry[] = [];
   const releases: (() => Promise<void>)[] = [];
+  const own = names[0]!;
+  const lookup = isSandboxSpec(options.version) ? { build: own, command: AGENT_SOURCES[own as 'node'].command, mode: options.version } : undefined;
   for (const [i, name] of names.entries()) {
+    // `sandbox` brings no build of the agent itself; `auto` brings stable in case the image has none.
+    if (i === 0 && lookup?.mode === 'sandbox') continue;
     // The version applies to the agent's own build (the first); helpers such as node follow stable.
-    const entry = await cache.ensure(name as never, { version: (i === 0 ? options.version : 'stable') as never, platform });
+    const version = i === 0 && !lookup ? options.version : 'stable';
+    const entry = await cache.ensure(name as never, { version: version as never, platform });
     releases.push(await cache.acquire(entry));
     entries.push(entry);
   }
@@ -42,8 +53,38 @@ export async function prepareBuilds(
     mounts: local ? entries.map(agentMount) : [],
     copies: local ? [] : entries,
     installed: Object.fromEntries(entries.map((e) => [e.agent, agentPaths(e)])),
+    ...(lookup ? { lookup } : {}),
     release: async () => {
       await Promise.allSettled(releases.map((r) => r()));
     },
   };
+}
+
+/**
+ * Put the builds into one started sandbox and say where the agent's programs are: copies for
+ * a remote engine, and for `auto|sandbox` the agent's own program when the image has it.
+ */
+export async function placeBuilds(
+  sandbox: Sandbox,
+  builds: RunBuilds,
+  emit: (type: string, fields: Record<string, unknown>) => void,
+): Promise<Readonly<Record<string, AgentInSandbox>>> {
+  for (const entry of builds.copies) await copyAgent(sandbox, entry);
+  const lookup = builds.lookup;
+  if (!lookup) return builds.installed;
+  const found = await sandbox.exec(['sh', '-c', 'command -v "$1"', 'sh', lookup.command]);
+  const binary = found.exitCode === 0 ? found.stdout.trim() : '';
+  if (binary.startsWith('/')) {
+    emit('agent.install', { build: lookup.build, source: 'sandbox', binary });
+    return { ...builds.installed, [lookup.build]: { binary, path: [posix.dirname(binary)] } };
+  }
+  if (lookup.mode === 'sandbox') {
+    throw new AgentError(
+      'CB_AGENT_FAILED',
+      `--agent-version sandbox: the sandbox has no "${lookup.command}" on its PATH. Install it in the task's image, or use --agent-version auto (falls back to the cached build), stable, latest or X.Y.Z.`,
+      { kind: 'task' },
+    );
+  }
+  emit('agent.install', { build: lookup.build, source: 'cache', binary: builds.installed[lookup.build]?.binary, reason: `no "${lookup.command}" on the sandbox's PATH` });
+  return builds.installed;
 }

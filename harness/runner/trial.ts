@@ -6,8 +6,8 @@
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { LimitFunction } from 'p-limit';
-import { copyAgent, type AgentAdapter, type AttemptResult, type ModelAccess } from '../../agents/index.ts';
-import type { RunBuilds } from './builds.ts';
+import { type AgentAdapter, type AgentInSandbox, type AttemptResult, type ModelAccess } from '../../agents/index.ts';
+import { placeBuilds, type RunBuilds } from './builds.ts';
 import type { DockerProvider, Sandbox, SandboxSpec } from '../../sandboxes/index.ts';
 import { createScorer, type Score } from '../../scorers/index.ts';
 import type { Task } from '../../tasks/index.ts';
@@ -130,10 +130,11 @@ async function attemptSample(
   };
   await using sandbox = await provider.start(spec);
   events.append('sandbox.start', { id: sandbox.id.slice(0, 12), network: spec.network });
-  for (const entry of deps.builds?.copies ?? []) await copyAgent(sandbox, entry);
   // Without one, execs and scorers run in the container's working directory by default.
   const workdir = task.environment.workdir;
   const cwd = await prepare(sandbox, task, workdir, scale(task.timeouts.setupSec), events);
+  // After the set-up, which may have installed the agent itself (`--agent-version auto|sandbox`).
+  const installed = deps.builds ? await placeBuilds(sandbox, deps.builds, (type, fields) => events.append(type, fields)) : undefined;
   progress.environmentMs = Math.round(performance.now() - envStarted);
   const session = bridge?.server.open({
     sampleId: sample.id,
@@ -150,7 +151,7 @@ async function attemptSample(
   try {
     const endpoint = sandbox.endpoint && `http://${sandbox.endpoint.host}:${sandbox.endpoint.port}`;
     const model = session && endpoint ? { model: config.model!, token: session.token, baseUrls: baseUrls(endpoint) } : undefined;
-    await attemptsLoop(sample, deps, sandbox, workdir, workspace, events, progress, paths, model, () => session?.totals);
+    await attemptsLoop(sample, deps, { sandbox, workdir, workspace, events, progress, paths, model, totals: () => session?.totals, installed });
   } finally {
     await workspace.dispose();
     if (session) {
@@ -223,18 +224,21 @@ async function prepare(sandbox: Sandbox, task: Task, workdir: string | undefined
   return base;
 }
 
-async function attemptsLoop(
-  sample: Sample,
-  deps: TrialDeps,
-  sandbox: Sandbox,
-  workdir: string | undefined,
-  workspace: WorkspaceTracker,
-  events: EventLog,
-  progress: Progress,
-  paths: ReturnType<typeof samplePaths>,
-  model: ModelAccess | undefined,
-  totals: () => SessionTotals | undefined,
-): Promise<void> {
+/** What one sample's attempts loop works with, once its sandbox is ready. */
+interface LoopContext {
+  readonly sandbox: Sandbox;
+  readonly workdir: string | undefined;
+  readonly workspace: WorkspaceTracker;
+  readonly events: EventLog;
+  readonly progress: Progress;
+  readonly paths: ReturnType<typeof samplePaths>;
+  readonly model: ModelAccess | undefined;
+  readonly totals: () => SessionTotals | undefined;
+  readonly installed: Readonly<Record<string, AgentInSandbox>> | undefined;
+}
+
+async function attemptsLoop(sample: Sample, deps: TrialDeps, loop: LoopContext): Promise<void> {
+  const { sandbox, workdir, workspace, events, progress, paths, model, totals, installed } = loop;
   const { task } = sample;
   const { agent, config } = deps;
   const attempts = config.attempts ?? task.attempts ?? 1;
@@ -254,7 +258,7 @@ async function attemptsLoop(
       logDir: paths.agent,
       emit: (e: { type: string; [k: string]: unknown }) => events.append(e.type, { ...e, attempt }),
       model,
-      installed: deps.builds?.installed,
+      installed,
     };
     events.append('agent.start', { attempt, agent: agent.name });
     const agentStarted = performance.now();
