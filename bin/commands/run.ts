@@ -59,7 +59,7 @@ export function addRunCommands(program: Command): void {
     .option('--prices <file>', 'a YAML price table on top of the bundled one')
     .option('--openai-base-url <url>', 'OpenAI-compatible server for openai/<model> (default $OPENAI_BASE_URL)')
     .addOption(new Option('--openai-api <api>', 'which OpenAI API openai/<model> speaks upstream').choices(['chat', 'responses']))
-    .option('--agent-version <spec>', 'stable, latest, X.Y.Z, auto (the image'\''s own program if on its PATH, else stable) or sandbox (only the image'\''s) (default stable)')
+    .option('--agent-version <spec>', "stable, latest, X.Y.Z, auto (the image's own program if on its PATH, else stable) or sandbox (only the image's) (default stable)")
     .option('--offline', 'never download agent builds; they must be in the cache (cagebench download)')
     .action(async (paths: string[], opts: Record<string, unknown>) => {
       await report(async () => {
