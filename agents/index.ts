@@ -2,6 +2,7 @@
 import { AgentError, type AgentAdapter } from './agent.ts';
 import { createClaudeCodeAgent } from './claude-code.ts';
 import { createCodexAgent } from './codex-cli.ts';
+import { createGeminiAgent } from './gemini-cli.ts';
 import { createNopAgent } from './nop.ts';
 import { createOpenCodeAgent } from './opencode.ts';
 import { parseAgentOptions } from './options.ts';
@@ -26,6 +27,7 @@ const FACTORIES: Readonly<Record<string, (options?: unknown) => AgentAdapter>> =
   opencode: createOpenCodeAgent,
   claude_code: createClaudeCodeAgent,
   codex_cli: createCodexAgent,
+  gemini_cli: createGeminiAgent,
 };
 
 export const AGENT_NAMES = Object.keys(FACTORIES);

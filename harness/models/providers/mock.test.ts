@@ -34,6 +34,19 @@ describe('mock provider', () => {
     expect(() => shellCall([tool('Read', {})], 'ls')).toThrow(/no shell-like tool \(tools: Read\)/);
   });
 
+  it("hands Gemini CLI's run_shell_command a script with command substitution through eval, in single quotes", async () => {
+    const gemini = [tool('run_shell_command', { command: { type: 'string' } })];
+    const script = `bad=$(git log -n 1 --format=%H)\ni=$((i + 1)); echo "it's \`date\`"`;
+    const { args } = shellCall(gemini, script);
+    expect(args.command).toBe(`eval 'bad=$(git log -n 1 --format=%H)\ni=$((i + 1)); echo "it'\\''s \`date\`"'`);
+    // The shell gets the script back unchanged.
+    const { execFileSync } = await import('node:child_process');
+    expect(execFileSync('bash', ['-c', `printf '%s' ${String(args.command).slice('eval '.length)}`], { encoding: 'utf8' })).toBe(script);
+    // Other agents' shell tools, and commands without substitution, are left alone.
+    expect(shellCall([tool('Bash', { command: { type: 'string' } })], script).args.command).toBe(script);
+    expect(shellCall(gemini, 'echo "$HOME" > out.txt').args.command).toBe('echo "$HOME" > out.txt');
+  });
+
   it('plays a script step by step, counting the assistant turns already in the conversation', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mock-'));
     const file = join(dir, 'script.yaml');

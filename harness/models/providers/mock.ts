@@ -106,7 +106,18 @@ export function shellCall(tools: readonly ToolSpec[], command: string): { name: 
   const properties = (tool.parameters.properties ?? {}) as Record<string, { type?: string | string[] }>;
   const key = ['command', 'cmd', 'script'].find((k) => k in properties) ?? 'command';
   const wantsArray = [properties[key]?.type].flat().includes('array');
+  // Gemini CLI's run_shell_command refuses any command with `$(`, backticks, `<(` or `>(`
+  // outside single quotes (`$((1 + 1))` included), even in YOLO mode; single-quoted text
+  // passes, so such a script is handed to `eval` in single quotes and runs the same.
+  if (tool.name === 'run_shell_command' && SUBSTITUTION.test(command)) command = `eval ${singleQuoted(command)}`;
   return { name: tool.name, args: { [key]: wantsArray ? ['bash', '-lc', command] : command } };
+}
+
+/** What Gemini CLI takes for command substitution (a superset is fine: eval changes nothing). */
+const SUBSTITUTION = /\$\(|`|[<>]\(/;
+
+function singleQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 function lastUserText(request: ModelRequest): string {
