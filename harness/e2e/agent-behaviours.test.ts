@@ -15,6 +15,7 @@ import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
 /** Each agent, and the stem of its transcripts under agent/. */
 const AGENTS = [
   { agent: 'claude_code', transcript: 'claude' },
+  { agent: 'codex_cli', transcript: 'codex' },
   { agent: 'opencode', transcript: 'opencode' },
 ] as const;
 
@@ -38,7 +39,14 @@ describe.each(AGENTS)('$agent', ({ agent, transcript }) => {
       // The second attempt continued the first one's session.
       const starts = (await events(done.runDir, r!.sampleId)).filter((e) => e.type === 'agent.command');
       expect(starts).toHaveLength(2);
-      expect(r!.attempts[0]!.agent.durationMs).toBeGreaterThan(0);
+      const [first, second] = r!.attempts;
+      expect(first!.agent.sessionId).toEqual(expect.any(String));
+      expect(second!.agent.sessionId).toBe(first!.agent.sessionId);
+      // Each attempt's usage is its own (Codex reports the thread's total: differenced), as the bridge counted it.
+      for (const a of r!.attempts) {
+        expect(a.modelUsage?.requests, `attempt ${a.attempt}`).toBeGreaterThanOrEqual(1);
+        if (a.usage?.outputTokens !== undefined) expect(a.usage.outputTokens, `attempt ${a.attempt} output tokens`).toBe(a.modelUsage?.outputTokens);
+      }
     }
     expect(await leftovers(runId)).toBe(0);
   }, 300_000);

@@ -13,6 +13,7 @@ const MARKER = 'cagebench-system-marker-7f3a';
 /** Per agent: a tool it has that can be turned off, and how its MCP tool is named. */
 const AGENTS = [
   { agent: 'claude_code', disallowed: 'WebFetch', mcpTool: 'mcp__probe__probe_echo' },
+  { agent: 'codex_cli', disallowed: 'view_image', mcpTool: 'probe' },
   { agent: 'opencode', disallowed: 'webfetch', mcpTool: 'probe_probe_echo' },
 ] as const;
 

@@ -93,7 +93,14 @@ export interface AttemptRecord {
   readonly values?: Readonly<Record<string, number>>;
   readonly passed: boolean;
   readonly explanation?: string;
-  readonly agent: { readonly exitCode?: number; readonly timedOut: boolean; readonly durationMs: number; readonly finalMessage?: string };
+  readonly agent: {
+    readonly exitCode?: number;
+    readonly timedOut: boolean;
+    readonly durationMs: number;
+    readonly finalMessage?: string;
+    /** The agent's session (a later attempt continues the same one). */
+    readonly sessionId?: string;
+  };
   /** Why the agent stopped, in its own words (`end_turn`, `max_turns`, ...), when it says. */
   readonly stopReason?: string;
   /** Tokens the agent reported for this attempt, when it reports any. */

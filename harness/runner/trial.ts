@@ -280,7 +280,7 @@ async function attemptsLoop(sample: Sample, deps: TrialDeps, loop: LoopContext):
     // What the agent left, taken before the scorer runs anything in the workdir.
     const changes = await workspace.after(attempt);
     const ran = {
-      agent: { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: agentMs, finalMessage: result.finalMessage },
+      agent: { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: agentMs, finalMessage: result.finalMessage, sessionId: result.sessionId },
       stopReason: result.stopReason,
       usage: result.usage,
       modelUsage: totalsBefore && totalsAfter ? usageBetween(totalsBefore, totalsAfter) : undefined,
