@@ -21,7 +21,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
-import type { Sandbox } from '../sandboxes/index.ts';
+import type { ExecResult, Sandbox } from '../sandboxes/index.ts';
 import { pick } from './claude-code.ts';
 import { defineHeadlessAgent, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith, type AgentInSandbox } from './install.ts';
@@ -47,13 +47,17 @@ export function createGeminiAgent(raw?: unknown): AgentAdapter {
     launch: async (ctx, turn) => geminiLaunch(ctx, turn, options, await probeSandbox(ctx.sandbox, options.user)),
     reader: (turn) => new GeminiReader(turn.resume),
     sessionDirs: [SESSIONS],
-    // Never a relaunch: a process that exits non-zero without a result the reader could
-    // read (bad settings, a crash) is an error of kind agent, with the reason it printed.
-    recover: ({ exec, state }) => {
-      if (exec.exitCode !== 0 && !state.error && !state.refused) state.error = exitReason(exec.exitCode, exec.stderr);
-      return undefined;
-    },
+    recover: geminiRecover,
   });
+}
+
+/**
+ * Never a relaunch: a process that exits non-zero without a result the reader understood
+ * (bad settings, a crash, a kill) becomes an error of kind agent, with the reason it printed.
+ */
+export function geminiRecover({ exec, state }: { readonly exec: ExecResult; readonly state: ReaderState }): undefined {
+  if (exec.exitCode !== 0 && !exec.timedOut && !state.error && !state.refused) state.error = exitReason(exec.exitCode, exec.stderr);
+  return undefined;
 }
 
 /** Gemini CLI's own names for its auto-router and model families: a pinned name must not be one. */
@@ -113,9 +117,12 @@ export function geminiLaunch(ctx: AttemptContext, turn: Turn, options: GeminiOpt
   // input and drops it when it comes later. Only a prompt too long for one argument (Linux
   // caps each at 128 KiB) goes on stdin, where it reads up to 8 MiB.
   const viaStdin = Buffer.byteLength(turn.prompt) > MAX_PROMPT_ARG_BYTES;
+  // The cached build is the bundle, run by that Node; a `gemini` found on the image's PATH
+  // (`--agent-version auto|sandbox`) is a program of its own, whose `env node` finds the same
+  // Node on PATH.
+  const program = /\.m?js$/.test(gemini.binary) ? [node.binary, gemini.binary] : [gemini.binary];
   const argv = [
-    node.binary,
-    gemini.binary,
+    ...program,
     '-p', viaStdin ? '' : turn.prompt,
     '--output-format', 'stream-json',
     '--yolo',

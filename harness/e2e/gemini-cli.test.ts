@@ -8,7 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
-import { leftovers, outDir, results, SUITES } from './support.ts';
+import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
 
 type Event = Record<string, unknown>;
 
@@ -69,6 +69,9 @@ describe('gemini_cli attempts', () => {
       expect(inits[1]!.sessionId).toBe(inits[0]!.sessionId);
       const commands = (await events(run1.runDir, r!.sampleId)).filter((e) => e.type === 'agent.command');
       expect(commands[1]!.argv).toEqual(expect.arrayContaining(['--resume', inits[0]!.sessionId]));
+      expect(r!.attempts.map((a) => a.agent.sessionId)).toEqual([inits[0]!.sessionId, inits[0]!.sessionId]);
+      // Gemini CLI's stats are per invocation: each attempt's own, as the bridge counted them.
+      for (const a of r!.attempts) expect(a.usage?.outputTokens, `attempt ${a.attempt}`).toBe(a.modelUsage?.outputTokens);
     }
     expect(await leftovers(runId)).toBe(0);
   }, 300_000);
@@ -100,6 +103,45 @@ describe('gemini_cli crashing', () => {
     ]);
     expect(all[0]!.error!.message).toMatch(/API status 400.*fatal error on purpose/);
     expect(outcome.summary.counts).toMatchObject({ error: 2, fail: 0 });
+    expect(await leftovers(runId)).toBe(0);
+  }, 300_000);
+});
+
+describe('gemini_cli options', () => {
+  it('system prompt (GEMINI.md), a denied tool, a skill and an MCP server are in its model requests', async () => {
+    const marker = 'cagebench-system-marker-7f3a';
+    const runId = testRunId('gemini-options');
+    const server = await readFile(join(FIXTURES, 'mcp-probe.py'), 'utf8');
+    const done = await run({
+      paths: [join(SUITES, 'smoke')],
+      task: 'hello-file',
+      agent: 'gemini_cli',
+      agentOptions: {
+        system_prompt: `Follow the house rules (${marker}).`,
+        disallowed_tools: ['web_fetch'],
+        skills: [join(FIXTURES, 'skills', 'cagebench-probe')],
+        mcp_servers: { probe: { command: 'python3', args: ['-c', server] } },
+      },
+      model: 'mock/solve',
+      logModelBodies: true,
+      out: await outDir(),
+      runId,
+    });
+    const [r] = await results(done.runDir);
+    expect(r!.outcome, r!.error?.message).toBe('pass');
+    const es = await events(done.runDir, r!.sampleId);
+    type Body = { systemInstruction?: unknown; tools?: { functionDeclarations?: { name: string }[] }[] };
+    const body = es.find((e) => e.type === 'model.call')!.requestBody as Body;
+    const tools = (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? []).map((f) => f.name);
+    expect(tools).toContain('run_shell_command');
+    expect(tools).not.toContain('web_fetch');
+    expect(tools.some((t) => t.includes('probe_echo'))).toBe(true);
+    const system = JSON.stringify(body.systemInstruction);
+    expect(system).toContain(marker);
+    expect(system).toContain('cagebench-probe');
+    // No deprecation warning (tools.exclude) and no unknown settings.
+    const stderr = es.filter((e) => e.type === 'agent.output' && e.stream === 'stderr').map((e) => String(e.text)).join('');
+    expect(stderr).not.toMatch(/deprecated|unknown|invalid/i);
     expect(await leftovers(runId)).toBe(0);
   }, 300_000);
 });
