@@ -5,6 +5,8 @@
 // - refusals: a model that refuses twice then answers passes, both retries recorded;
 // - crashes: a model that fails fatally makes each sample an error of kind agent, and the run
 //   goes on to the next sample.
+// The first test of each agent may download its build; the later ones run offline, which
+// works only because the cache kept it (one download per agent version, reused).
 import { describe, expect, it } from 'vitest';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -52,7 +54,7 @@ describe.each(AGENTS)('$agent', ({ agent, transcript }) => {
   }, 300_000);
 
   it('refusals: a model that refuses twice then answers passes, both refusal retries recorded', async () => {
-    const done = await run({ paths: [join(SUITES, 'smoke')], task: 'hello-file', agent, model: `mock/${join(FIXTURES, 'refuse-twice.yaml')}`, out: await outDir(), runId: testRunId(`${agent}-refusals`) });
+    const done = await run({ paths: [join(SUITES, 'smoke')], task: 'hello-file', agent, model: `mock/${join(FIXTURES, 'refuse-twice.yaml')}`, offline: true, out: await outDir(), runId: testRunId(`${agent}-refusals`) });
     const [r] = await results(done.runDir);
     expect(r!.outcome, r!.error?.message).toBe('pass');
     const all = await events(done.runDir, r!.sampleId);
@@ -62,7 +64,7 @@ describe.each(AGENTS)('$agent', ({ agent, transcript }) => {
 
   it('crashes: a model that fails fatally is an error of kind agent for each sample, and the run goes on', async () => {
     const runId = testRunId(`${agent}-crash`);
-    const done = await run({ paths: [join(SUITES, 'smoke')], task: '{hello-file,git-revert}', agent, model: `mock/${join(FIXTURES, 'fatal.yaml')}`, out: await outDir(), runId });
+    const done = await run({ paths: [join(SUITES, 'smoke')], task: '{hello-file,git-revert}', agent, model: `mock/${join(FIXTURES, 'fatal.yaml')}`, offline: true, out: await outDir(), runId });
     const all = await results(done.runDir);
     expect(all.map((r) => [r.sampleId, r.outcome, r.error?.kind])).toEqual([
       ['git-revert__e1', 'error', 'agent'],
