@@ -145,3 +145,16 @@ describe('gemini_cli options', () => {
     expect(await leftovers(runId)).toBe(0);
   }, 300_000);
 });
+
+describe('gemini_cli runtimes', () => {
+  it("runs on the image's Node when it has one >= 20, and runs a gemini found on the image's PATH (--agent-version auto) as itself", async () => {
+    const runId = testRunId('gemini-runtimes');
+    const done = await run({ paths: [join(FIXTURES, 'gemini-in-image.yaml')], agent: 'gemini_cli', agentVersion: 'auto', model: 'mock/solve', concurrency: 2, out: await outDir(), runId });
+    const [hasGemini, hasNode] = await results(done.runDir);
+    for (const r of [hasGemini, hasNode]) expect(r!.outcome, `${r!.sampleId}: ${r!.error?.message ?? ''}`).toBe('pass');
+    const command = async (sampleId: string) => (await events(done.runDir, sampleId)).find((e) => e.type === 'agent.command')!.argv as string[];
+    expect((await command(hasNode!.sampleId)).slice(0, 2)).toEqual(['/usr/local/bin/node', '/opt/cagebench/agents/gemini_cli/bundle/gemini.js']);
+    expect((await command(hasGemini!.sampleId)).slice(0, 2)).toEqual(['/usr/local/bin/gemini', '-p']);
+    expect(await leftovers(runId)).toBe(0);
+  }, 300_000);
+});
