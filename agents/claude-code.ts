@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
-import { defineHeadlessAgent, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
+import { defineHeadlessAgent, pick, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 
@@ -197,10 +197,4 @@ function toolText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) return content.map((c: { text?: string }) => c.text ?? '').join('');
   return content === undefined ? '' : JSON.stringify(content);
-}
-
-export function pick(obj: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
-  return out;
 }

@@ -22,8 +22,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
 import type { ExecResult, Sandbox } from '../sandboxes/index.ts';
-import { pick } from './claude-code.ts';
-import { defineHeadlessAgent, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
+import { defineHeadlessAgent, pick, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith, type AgentInSandbox } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 

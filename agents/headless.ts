@@ -227,3 +227,10 @@ async function exportSession<O extends CommonAgentOptions>(spec: HeadlessAgentSp
     ctx.emit({ type: 'agent.session_export', sessionId, exitCode: result.exitCode, error: result.stderr.trim().slice(-500) });
   }
 }
+
+/** The fields of an agent's JSON line worth keeping in an event, when present. */
+export function pick(obj: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}

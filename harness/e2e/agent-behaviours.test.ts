@@ -18,6 +18,7 @@ import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
 const AGENTS = [
   { agent: 'claude_code', transcript: 'claude' },
   { agent: 'codex_cli', transcript: 'codex' },
+  { agent: 'gemini_cli', transcript: 'gemini' },
   { agent: 'opencode', transcript: 'opencode' },
 ] as const;
 

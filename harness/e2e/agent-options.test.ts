@@ -14,6 +14,7 @@ const MARKER = 'cagebench-system-marker-7f3a';
 const AGENTS = [
   { agent: 'claude_code', disallowed: 'WebFetch', mcpTool: 'mcp__probe__probe_echo' },
   { agent: 'codex_cli', disallowed: 'view_image', mcpTool: 'probe' },
+  { agent: 'gemini_cli', disallowed: 'web_fetch', mcpTool: 'probe_echo' },
   { agent: 'opencode', disallowed: 'webfetch', mcpTool: 'probe_probe_echo' },
 ] as const;
 
@@ -39,10 +40,14 @@ describe.each(AGENTS)('$agent options', ({ agent, disallowed, mcpTool }) => {
     const [r] = await results(done.runDir);
     expect(r!.outcome, r!.error?.message).toBe('pass');
     const events = (await readFile(join(done.runDir, 'samples', r!.sampleId, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    type Body = { tools?: { name?: string; function?: { name?: string } }[] };
-    const first = events.find((e) => e.type === 'model.call' && ((e.requestBody as Body | undefined)?.tools?.length ?? 0) > 0);
+    // Tool names as each wire API declares them: Anthropic and Responses `name`, Chat
+    // Completions `function.name`, Gemini `functionDeclarations[].name`.
+    type Tool = { name?: string; function?: { name?: string }; functionDeclarations?: { name: string }[] };
+    type Body = { tools?: Tool[] };
+    const names = (tools: readonly Tool[]) => tools.flatMap((t) => (t.functionDeclarations ? t.functionDeclarations.map((f) => f.name) : [t.name ?? t.function?.name]));
+    const first = events.find((e) => e.type === 'model.call' && names((e.requestBody as Body | undefined)?.tools ?? []).length > 0);
     expect(first, 'a model call that declares tools').toBeDefined();
-    const tools = (first!.requestBody as Body).tools!.map((t) => t.name ?? t.function?.name);
+    const tools = names((first!.requestBody as Body).tools!);
     expect(tools).not.toContain(disallowed);
     // The MCP tool is declared, or (Claude Code) named in the list of tools it defers.
     const text = JSON.stringify(first!.requestBody);
