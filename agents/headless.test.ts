@@ -41,7 +41,7 @@ async function context(sandbox: Sandbox, events: AgentEvent[]): Promise<AttemptC
     attempt: 1,
     timeoutMs: 60_000,
     logDir: await mkdtemp(join(tmpdir(), 'cagebench-headless-')),
-    emit: (e) => events.push(e),
+    emit: (e: AgentEvent) => events.push(e),
     model: { model: 'mock/solve', token: 't', baseUrls: { anthropic: 'http://h:1', openai: 'http://h:1/v1', gemini: 'http://h:1' } },
     installed: { claude_code: { binary: '/opt/cagebench/agents/claude_code/claude', path: ['/opt/cagebench/agents/claude_code'] } },
   } as unknown as AttemptContext;
