@@ -16,14 +16,14 @@ export interface AgentInSandbox {
   readonly path: readonly string[];
 }
 
-function sandboxPath(entry: CacheEntry, hostPath: string): string {
-  return posix.join(AGENTS_ROOT, entry.agent, relative(entry.dir, hostPath).split(sep).join('/'));
+function sandboxPath(entry: CacheEntry, hostPath: string, root: string): string {
+  return posix.join(root, entry.agent, relative(entry.dir, hostPath).split(sep).join('/'));
 }
 
-/** The sandbox paths of an entry placed at AGENTS_ROOT/<agent>. */
-export function agentPaths(entry: CacheEntry): AgentInSandbox {
-  const binary = sandboxPath(entry, entry.entrypoint);
-  return { binary, path: [posix.dirname(binary), ...entry.pathDirs.map((d) => sandboxPath(entry, d))] };
+/** The sandbox paths of an entry placed at <root>/<agent>. */
+export function agentPaths(entry: CacheEntry, root = AGENTS_ROOT): AgentInSandbox {
+  const binary = sandboxPath(entry, entry.entrypoint, root);
+  return { binary, path: [posix.dirname(binary), ...entry.pathDirs.map((d) => sandboxPath(entry, d, root))] };
 }
 
 /** The read-only mount to give the sandbox spec, for a local engine. */
@@ -31,10 +31,13 @@ export function agentMount(entry: CacheEntry): BindMount {
   return { source: entry.dir, target: posix.join(AGENTS_ROOT, entry.agent) };
 }
 
-/** For a remote engine: copy the entry into a started sandbox instead. */
-export async function copyAgent(sandbox: Sandbox, entry: CacheEntry): Promise<AgentInSandbox> {
-  await sandbox.upload(entry.dir, posix.join(AGENTS_ROOT, entry.agent));
-  return agentPaths(entry);
+/**
+ * For a remote engine, or a build for another platform than the mounted one: copy the entry
+ * into a started sandbox instead.
+ */
+export async function copyAgent(sandbox: Sandbox, entry: CacheEntry, root = AGENTS_ROOT): Promise<AgentInSandbox> {
+  await sandbox.upload(entry.dir, posix.join(root, entry.agent));
+  return agentPaths(entry, root);
 }
 
 /** PATH for an exec in the sandbox with the agent's directories first. */

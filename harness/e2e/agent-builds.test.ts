@@ -2,6 +2,7 @@
 // runner fetches it once per run (through the machine's npm registry, into the user's cache,
 // reused by later runs) and mounts it read-only.
 import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentAdapter } from '../../agents/index.ts';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
@@ -30,6 +31,30 @@ describe('agent builds in a run', () => {
     expect(rs.map((r) => r.outcome)).toEqual(['pass', 'pass']);
     expect(await leftovers(runId)).toBe(0);
   }, 180_000);
+
+  it("a musl sandbox gets the agent's -musl build copied in, beside the mounted glibc one", async () => {
+    const runId = testRunId('builds-musl');
+    /** Says where its Claude Code is; the task passes only if it is the musl build, in place. */
+    const muslProbe: AgentAdapter = {
+      name: 'musl-probe',
+      needsModel: false,
+      builds: ['claude_code'],
+      async run(ctx) {
+        const claude = ctx.installed!.claude_code!;
+        ctx.emit({ type: 'agent.note', binary: claude.binary });
+        const r = await ctx.sandbox.exec(['test', '-x', claude.binary]);
+        if (r.exitCode === 0 && claude.binary.startsWith('/opt/cagebench/agents-linux-')) await ctx.sandbox.exec('echo ok > out.txt', { cwd: ctx.task.environment.workdir });
+        return { timedOut: false, exitCode: r.exitCode };
+      },
+    };
+    const outcome = await run({ paths: [join(FIXTURES, 'musl-marked.yaml')], agent: muslProbe, out: await outDir(), runId });
+    const [r] = await results(outcome.runDir);
+    expect(r!.outcome, r!.error?.message).toBe('pass');
+    const events = (await readFile(join(outcome.runDir, 'samples', r!.sampleId, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.find((e) => e.type === 'agent.install')).toMatchObject({ source: 'cache', platform: expect.stringMatching(/^linux-(x64|arm64)-musl$/), copied: [expect.stringMatching(/^claude_code \d/)] });
+    expect(events.find((e) => e.type === 'agent.note')).toMatchObject({ binary: expect.stringMatching(/^\/opt\/cagebench\/agents-linux-(x64|arm64)-musl\/claude_code\/claude$/) });
+    expect(await leftovers(runId)).toBe(0);
+  }, 300_000);
 
   it('offline, a build missing from the cache is an error naming the download command', async () => {
     const previous = process.env.CAGEBENCH_CACHE_DIR;

@@ -3,7 +3,7 @@
 // as read-only mounts (a local engine) or as entries to copy in (a remote one).
 import { AGENT_SOURCES, createAgentCache, isAgentName, isSandboxSpec, type CacheEntry, type Platform } from '../../cache/index.ts';
 import { posix } from 'node:path';
-import { AgentError, agentMount, agentPaths, copyAgent, type AgentInSandbox } from '../../agents/index.ts';
+import { AGENTS_ROOT, AgentError, agentMount, agentPaths, copyAgent, type AgentInSandbox } from '../../agents/index.ts';
 import type { BindMount, DockerProvider, Sandbox } from '../../sandboxes/index.ts';
 import { ConfigError } from '../errors.ts';
 
@@ -18,6 +18,10 @@ export interface RunBuilds {
    * first. `auto` falls back to the cached stable build (in `installed`); `sandbox` has none.
    */
   readonly lookup?: { readonly build: string; readonly command: string; readonly mode: 'auto' | 'sandbox' };
+  /** The platform of the builds above: the engine's architecture, glibc. */
+  readonly platform: Platform;
+  /** The same builds for another platform (a musl image), fetched on first need and leased. */
+  forPlatform(platform: Platform): Promise<readonly CacheEntry[]>;
   release(): Promise<void>;
 }
 
@@ -25,7 +29,7 @@ export interface RunBuilds {
 async function enginePlatform(provider: DockerProvider): Promise<Platform> {
   const info = (await provider.engine.docker.info()) as { Architecture?: string };
   const arch = info.Architecture === 'aarch64' || info.Architecture === 'arm64' ? 'arm64' : 'x64';
-  return `linux-${arch}`; // glibc images; a musl image needs the -musl build (not chosen automatically yet)
+  return `linux-${arch}`; // glibc; a sample whose image is musl gets the -musl builds copied in (placeBuilds)
 }
 
 export async function prepareBuilds(
@@ -49,11 +53,32 @@ export async function prepareBuilds(
     entries.push(entry);
   }
   const local = options.provider.engine.isLocal;
+  const others = new Map<Platform, Promise<CacheEntry[]>>();
+  const forPlatform = (other: Platform): Promise<CacheEntry[]> => {
+    let pending = others.get(other);
+    if (!pending) {
+      pending = (async () => {
+        const found: CacheEntry[] = [];
+        for (const entry of entries) {
+          const e = await cache.ensure(entry.agent, { version: entry.version as never, platform: other }).catch((cause: unknown) => {
+            throw new AgentError('CB_AGENT_FAILED', `The sandbox is ${other}, and ${entry.agent} ${entry.version} has no build for it: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, kind: 'task' });
+          });
+          releases.push(await cache.acquire(e));
+          found.push(e);
+        }
+        return found;
+      })();
+      others.set(other, pending);
+    }
+    return pending;
+  };
   return {
     mounts: local ? entries.map(agentMount) : [],
     copies: local ? [] : entries,
     installed: Object.fromEntries(entries.map((e) => [e.agent, agentPaths(e)])),
     ...(lookup ? { lookup } : {}),
+    platform,
+    forPlatform,
     release: async () => {
       await Promise.allSettled(releases.map((r) => r()));
     },
@@ -69,14 +94,25 @@ export async function placeBuilds(
   builds: RunBuilds,
   emit: (type: string, fields: Record<string, unknown>) => void,
 ): Promise<Readonly<Record<string, AgentInSandbox>>> {
-  for (const entry of builds.copies) await copyAgent(sandbox, entry);
+  let installed = builds.installed;
+  const entries = builds.mounts.length + builds.copies.length;
+  const platform = entries ? await sandbox.platform() : builds.platform;
+  if (platform !== builds.platform) {
+    // A musl image: the mounted glibc builds cannot run there; copy in the platform's own.
+    const root = `${AGENTS_ROOT}-${platform}`;
+    const copied = await builds.forPlatform(platform);
+    installed = Object.fromEntries(await Promise.all(copied.map(async (e) => [e.agent, await copyAgent(sandbox, e, root)] as const)));
+    emit('agent.install', { source: 'cache', platform, copied: copied.map((e) => `${e.agent} ${e.version}`) });
+  } else {
+    for (const entry of builds.copies) await copyAgent(sandbox, entry);
+  }
   const lookup = builds.lookup;
-  if (!lookup) return builds.installed;
+  if (!lookup) return installed;
   const found = await sandbox.exec(['sh', '-c', 'command -v "$1"', 'sh', lookup.command]);
   const binary = found.exitCode === 0 ? found.stdout.trim() : '';
   if (binary.startsWith('/')) {
     emit('agent.install', { build: lookup.build, source: 'sandbox', binary });
-    return { ...builds.installed, [lookup.build]: { binary, path: [posix.dirname(binary)] } };
+    return { ...installed, [lookup.build]: { binary, path: [posix.dirname(binary)] } };
   }
   if (lookup.mode === 'sandbox') {
     throw new AgentError(
@@ -85,6 +121,6 @@ export async function placeBuilds(
       { kind: 'task' },
     );
   }
-  emit('agent.install', { build: lookup.build, source: 'cache', binary: builds.installed[lookup.build]?.binary, reason: `no "${lookup.command}" on the sandbox's PATH` });
-  return builds.installed;
+  emit('agent.install', { build: lookup.build, source: 'cache', binary: installed[lookup.build]?.binary, reason: `no "${lookup.command}" on the sandbox's PATH` });
+  return installed;
 }
