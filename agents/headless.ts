@@ -66,7 +66,8 @@ export interface HeadlessAgentSpec<O extends CommonAgentOptions> {
   exportSession?(ctx: AttemptContext, sessionId: string): Launch;
   /**
    * After a finished command: a Turn to run again (a crash worth resuming), or nothing. Called
-   * with how many recoveries this attempt already made.
+   * with how many recoveries this attempt already made. It may also set `state.error` for an
+   * exit the reader could not explain (a crash before any output), which fails the attempt.
    */
   recover?(outcome: { readonly exec: ExecResult; readonly state: ReaderState }, recoveries: number): Turn | undefined;
   /** Model names the agent sends for its roles → `provider/model`, added to the bridge's aliases. */
