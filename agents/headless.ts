@@ -62,8 +62,8 @@ export interface HeadlessAgentSpec<O extends CommonAgentOptions> {
   reader(turn: Turn): OutputReader;
   /** Sandbox directories with the agent's own session files, copied to agent/ after each attempt. */
   readonly sessionDirs?: readonly string[];
-  /** For an agent that keeps sessions in a database: the command that prints one as JSON. */
-  exportSession?(ctx: AttemptContext, sessionId: string): Launch;
+  /** Single files of its own session store (a database), copied beside the directories above. */
+  readonly sessionFiles?: readonly string[];
   /**
    * After a finished command: a Turn to run again (a crash worth resuming), or nothing. Called
    * with how many recoveries this attempt already made. It may also set `state.error` for an
@@ -119,7 +119,6 @@ async function runAttempt<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<
     turn = next;
   }
   await keepTranscripts(spec, ctx, transcripts, stderrs);
-  if (spec.exportSession && state.sessionId) await exportSession(spec, ctx, state.sessionId);
   if (state.error && !exec.timedOut) {
     throw new AgentError('CB_AGENT_FAILED', `${spec.name} stopped with an error: ${state.error}`);
   }
@@ -201,32 +200,13 @@ async function keepTranscripts<O extends CommonAgentOptions>(spec: HeadlessAgent
   const base = join(ctx.logDir, `${spec.transcript}-attempt-${ctx.attempt}`);
   await writeFile(`${base}.jsonl`, stdouts.join(''));
   if (stderrs.length) await writeFile(`${base}.stderr.txt`, stderrs.join('\n'));
-  if (!spec.sessionDirs?.length) return;
+  if (!spec.sessionDirs?.length && !spec.sessionFiles?.length) return;
   // The session files as they stand after this attempt (a later attempt's copy supersedes it).
   const target = join(ctx.logDir, `${spec.transcript}-session`);
   await mkdir(target, { recursive: true });
-  for (const dir of spec.sessionDirs) {
-    await ctx.sandbox.download(dir, join(target, posix.basename(dir))).catch((err: unknown) => {
-      ctx.emit({ type: 'agent.session_files', dir, error: err instanceof Error ? err.message : String(err) });
-    });
-  }
-}
-
-/** The agent's own record of the session after this attempt, as it exports it. */
-async function exportSession<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<O>, ctx: AttemptContext, sessionId: string): Promise<void> {
-  const launch = spec.exportSession!(ctx, sessionId);
-  const cwd = agentCwd(ctx, spec.options);
-  const result = await ctx.sandbox.exec(['sh', '-c', 'exec "$@" </dev/null', 'sh', ...launch.argv], {
-    ...(cwd ? { cwd } : {}),
-    env: { ...launch.env, ...spec.options.env },
-    ...(spec.options.user ? { user: spec.options.user } : {}),
-    timeoutMs: 30_000,
-  });
-  if (result.exitCode === 0 && result.stdout.trim()) {
-    await writeFile(join(ctx.logDir, `${spec.transcript}-session-attempt-${ctx.attempt}.json`), result.stdout);
-  } else {
-    ctx.emit({ type: 'agent.session_export', sessionId, exitCode: result.exitCode, error: result.stderr.trim().slice(-500) });
-  }
+  const failed = (path: string) => (err: unknown) => ctx.emit({ type: 'agent.session_files', path, error: err instanceof Error ? err.message : String(err) });
+  for (const dir of spec.sessionDirs ?? []) await ctx.sandbox.download(dir, join(target, posix.basename(dir))).catch(failed(dir));
+  for (const file of spec.sessionFiles ?? []) await ctx.sandbox.download(file, target).catch(failed(file));
 }
 
 /** The fields of an agent's JSON line worth keeping in an event, when present. */

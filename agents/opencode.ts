@@ -30,11 +30,10 @@ export function createOpenCodeAgent(raw?: unknown): AgentAdapter {
     options,
     launch: (ctx, turn) => openCodeLaunch(ctx, turn, options),
     reader: (turn) => new OpenCodeReader(turn.resume),
-    // Sessions live in a SQLite database; `opencode export` prints one as JSON.
-    exportSession: (ctx, sessionId) => {
-      const launch = openCodeLaunch(ctx, { prompt: '' }, options);
-      return { argv: [launch.argv[0]!, 'export', sessionId], env: launch.env };
-    },
+    // Sessions live in one SQLite database; only it is kept (the snapshots beside it can be as
+    // big as the repository), with its write-ahead log, where the last writes still are.
+    // (`opencode export`, a second start of the CLI, cost 2 s an attempt.)
+    sessionFiles: [`${OPENCODE_STATE}/data/opencode/opencode.db`, `${OPENCODE_STATE}/data/opencode/opencode.db-wal`],
   });
 }
 

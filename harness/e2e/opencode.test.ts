@@ -24,9 +24,9 @@ describe('opencode', () => {
     expect(events.find((e) => e.type === 'agent.tool')).toMatchObject({ tool: 'bash', status: 'completed' });
     expect(events.filter((e) => e.type === 'model.call' && e.error)).toEqual([]);
     expect(events.findLast((e) => e.type === 'agent.text')).toMatchObject({ text: 'Done: I ran the solution.' });
-    // The transcript, and OpenCode's own record of the session (exported from its database).
-    expect(await readdir(join(sample, 'agent'))).toEqual(expect.arrayContaining(['opencode-attempt-1.jsonl', 'opencode-session-attempt-1.json']));
-    expect(JSON.parse(await readFile(join(sample, 'agent', 'opencode-session-attempt-1.json'), 'utf8'))).toMatchObject({ info: { id: expect.stringMatching(/^ses_/) } });
+    // The transcript, and OpenCode's own session store (its SQLite database and write-ahead log).
+    expect(await readdir(join(sample, 'agent'))).toEqual(expect.arrayContaining(['opencode-attempt-1.jsonl', 'opencode-session']));
+    expect(await readdir(join(sample, 'agent', 'opencode-session'))).toEqual(expect.arrayContaining(['opencode.db', 'opencode.db-wal']));
 
     expect(outcome.summary.score.mean).toBe(1);
     expect(await leftovers(runId)).toBe(0);
