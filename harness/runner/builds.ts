@@ -22,6 +22,8 @@ export interface RunBuilds {
   readonly platform: Platform;
   /** The same builds for another platform (a musl image), fetched on first need and leased. */
   forPlatform(platform: Platform): Promise<readonly CacheEntry[]>;
+  /** A sandbox's platform, probed once per image in the run (samples of one task share it). */
+  platformOf(sandbox: Sandbox): Promise<Platform>;
   release(): Promise<void>;
 }
 
@@ -72,6 +74,17 @@ export async function prepareBuilds(
     }
     return pending;
   };
+  const platforms = new Map<string, Promise<Platform>>();
+  const platformOf = (sandbox: Sandbox): Promise<Platform> => {
+    const image = JSON.stringify(sandbox.spec.source);
+    let probe = platforms.get(image);
+    if (!probe) {
+      probe = sandbox.platform();
+      platforms.set(image, probe);
+      probe.catch(() => platforms.delete(image)); // a failed probe is tried again by the next sample
+    }
+    return probe;
+  };
   return {
     mounts: local ? entries.map(agentMount) : [],
     copies: local ? [] : entries,
@@ -79,6 +92,7 @@ export async function prepareBuilds(
     ...(lookup ? { lookup } : {}),
     platform,
     forPlatform,
+    platformOf,
     release: async () => {
       await Promise.allSettled(releases.map((r) => r()));
     },
@@ -96,7 +110,7 @@ export async function placeBuilds(
 ): Promise<Readonly<Record<string, AgentInSandbox>>> {
   let installed = builds.installed;
   const entries = builds.mounts.length + builds.copies.length;
-  const platform = entries ? await sandbox.platform() : builds.platform;
+  const platform = entries ? await builds.platformOf(sandbox) : builds.platform;
   if (platform !== builds.platform) {
     // A musl image: the mounted glibc builds cannot run there; copy in the platform's own.
     const root = `${AGENTS_ROOT}-${platform}`;
