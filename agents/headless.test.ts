@@ -16,8 +16,9 @@ interface Scripted {
 }
 
 /** A sandbox whose agent command plays the given runs in order; other commands succeed. */
-function scriptedSandbox(runs: Scripted[]): { sandbox: Sandbox; argvs: string[][] } {
+function scriptedSandbox(runs: Scripted[]): { sandbox: Sandbox; argvs: string[][]; uploads: string[] } {
   const argvs: string[][] = [];
+  const uploads: string[] = [];
   const exec = async (cmd: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> => {
     const argv = typeof cmd === 'string' ? [cmd] : [...cmd];
     const agent = argv.some((a) => a.endsWith('/claude'));
@@ -30,8 +31,9 @@ function scriptedSandbox(runs: Scripted[]): { sandbox: Sandbox; argvs: string[][
     options.onOutput?.(text.slice(7), 'stdout');
     return { exitCode: run.exitCode, stdout: text, stderr: run.stderr ?? '', timedOut: false, truncated: false, durationMs: 5 };
   };
-  const sandbox = { exec, writeFile: async () => undefined, upload: async () => undefined, download: async () => undefined } as unknown as Sandbox;
-  return { sandbox, argvs };
+  const upload = async (_from: string, to: string) => void uploads.push(to);
+  const sandbox = { exec, writeFile: async () => undefined, upload, download: async () => undefined } as unknown as Sandbox;
+  return { sandbox, argvs, uploads };
 }
 
 async function context(sandbox: Sandbox, events: AgentEvent[]): Promise<AttemptContext> {
@@ -53,10 +55,12 @@ const crash: Scripted = { stdout: [init], exitCode: 1 };
 
 describe('headless agents', () => {
   it('a crash (exit 1, silent stderr, no refusal) resumes the session, and the attempt ends well', async () => {
-    const { sandbox, argvs } = scriptedSandbox([crash, { stdout: [init, done], exitCode: 0 }]);
+    const { sandbox, argvs, uploads } = scriptedSandbox([crash, { stdout: [init, done], exitCode: 0 }]);
     const events: AgentEvent[] = [];
     const ctx = await context(sandbox, events);
-    const result = await createClaudeCodeAgent().run(ctx);
+    const result = await createClaudeCodeAgent({ skills: ['/host/skills/review'] }).run(ctx);
+    // The skill went in once, not again for the resumed run.
+    expect(uploads).toEqual(['/var/tmp/cagebench/claude_code/.claude/skills/review']);
     expect(result).toMatchObject({ finalMessage: 'Fixed.', exitCode: 0, sessionId: 's1', stopReason: 'end_turn' });
     expect(argvs).toHaveLength(2);
     expect(argvs[1]!.slice(-2)).toEqual(['--resume', 's1']);

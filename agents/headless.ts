@@ -133,12 +133,21 @@ async function runAttempt<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<
   };
 }
 
+const uploads = new WeakMap<object, Set<string>>();
+
 /** Directories, config files and uploads, owned by the agent's user when it is not root. */
 async function place(ctx: AttemptContext, launch: Launch, options: CommonAgentOptions): Promise<void> {
   const dirs = [...(launch.dirs ?? []), ...(launch.files ?? []).map((f) => posix.dirname(f.path))];
   if (dirs.length) await checked(ctx, ['mkdir', '-p', ...new Set(dirs)], 'create its directories');
   for (const file of launch.files ?? []) await ctx.sandbox.writeFile(file.path, file.content, { mode: file.mode ?? 0o644 });
-  for (const upload of launch.uploads ?? []) await ctx.sandbox.upload(upload.from, upload.to);
+  // Uploads (skills: whole directories) once per sandbox; config files are small and rewritten.
+  const uploaded = uploads.get(ctx.sandbox) ?? new Set<string>();
+  uploads.set(ctx.sandbox, uploaded);
+  for (const upload of launch.uploads ?? []) {
+    if (uploaded.has(upload.to)) continue;
+    await ctx.sandbox.upload(upload.from, upload.to);
+    uploaded.add(upload.to);
+  }
   if (options.user && options.user !== 'root' && dirs.length) {
     const owned = [...new Set([...(launch.dirs ?? []), ...(launch.uploads ?? []).map((u) => u.to), ...(launch.files ?? []).map((f) => f.path)])];
     await checked(ctx, ['chown', '-R', options.user, ...owned], `give its files to user ${options.user}`);
