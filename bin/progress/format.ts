@@ -17,7 +17,7 @@ export function resultLine(result: ResultRecord, done: number, total: number): s
   const head = `[${String(done).padStart(width)}/${total}]`;
   const outcome = result.outcome === 'error' ? `ERROR ${result.error?.kind ?? ''}`.trim() : result.outcome.toUpperCase();
   const score = result.score === undefined ? '' : ` score ${result.score.toFixed(2)}`;
-  const attempts = result.attempts.length > 1 ? ` (${result.attempts.length} attempts)` : '';
+  const attempts = result.passedAttempt && result.passedAttempt > 1 ? ` (on attempt ${result.passedAttempt})` : result.attempts.length > 1 ? ` (${result.attempts.length} attempts)` : '';
   const retries = result.retries ? ` [${result.retries} retr${result.retries === 1 ? 'y' : 'ies'}]` : '';
   const why = result.outcome === 'error' ? `: ${result.error?.message.split('\n')[0] ?? ''}` : '';
   return `${head} ${outcome.padEnd(5)} ${result.sampleId}${score}${attempts}${retries} ${seconds(result.timings.durationMs)}${why}`;
@@ -36,6 +36,8 @@ export function summaryTable(summary: SummaryRecord, runDir: string): string {
   rows.push(['mean score', score.n ? `${score.mean.toFixed(3)} ± ${score.stderr.toFixed(3)} (n=${score.n}, errors excluded)` : 'n/a (nothing scored)']);
   const ks = Object.entries(passAtK);
   if (ks.length) rows.push(['pass@k', ks.map(([k, v]) => `@${k} ${v.toFixed(3)}`).join('  ')]);
+  const byAttempt = Object.entries(summary.passesByAttempt ?? {});
+  if (byAttempt.some(([a]) => a !== '1')) rows.push(['passes by attempt', byAttempt.map(([a, n]) => `#${a} ${n}`).join('  ')]);
   if (summary.retries) rows.push(['infra retries', String(summary.retries)]);
   if (summary.usage) {
     const u = summary.usage;

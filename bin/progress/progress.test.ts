@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import type { ResultRecord, SummaryRecord } from '../../harness/index.ts';
+import { resultLine, summaryTable } from './format.ts';
 import { createReporter, isInteractive } from './index.ts';
 
 function stream(isTTY: boolean): PassThrough & { isTTY: boolean; columns: number; text: () => string } {
@@ -43,6 +44,7 @@ const summary: SummaryRecord = {
   errorsByKind: { infra: 1 },
   score: { mean: 1, stderr: 0, n: 1 },
   passAtK: { 1: 1 },
+  passesByAttempt: { 1: 1 },
   perTask: {},
   retries: 0,
   timings: { startedAt: '', endedAt: '', durationMs: 65_000 },
@@ -83,5 +85,12 @@ describe('progress', () => {
     expect(text).toContain('\x1b[2A\x1b[0J'); // the two-line block is erased before each redraw
     expect(text).toContain('[1/2] PASS  a__e1');
     expect(text.trimEnd().endsWith('cagebench: 1 error(s), more than --max-errors 0')).toBe(true);
+  });
+
+  it('a pass after incorrect attempts says which attempt passed, in the line and in the table', () => {
+    const line = resultLine({ ...result('a__e1', 'pass', 1), passedAttempt: 2, attempts: [{ attempt: 1, passed: false, agent: { timedOut: false, durationMs: 1 } }, { attempt: 2, passed: true, agent: { timedOut: false, durationMs: 1 } }] }, 1, 1);
+    expect(line).toContain('a__e1 score 1.00 (on attempt 2)');
+    expect(summaryTable({ ...summary, passesByAttempt: { 1: 3, 2: 1 } }, '/runs/r1')).toMatch(/passes by attempt +#1 3  #2 1/);
+    expect(summaryTable(summary, '/runs/r1')).not.toContain('passes by attempt');
   });
 });

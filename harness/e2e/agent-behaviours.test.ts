@@ -37,6 +37,8 @@ describe.each(AGENTS)('$agent', ({ agent, transcript }) => {
     const [r] = await results(done.runDir);
     expect(r!.outcome, r!.error?.message).toBe(outcome);
     expect(r!.attempts.map((a) => a.passed)).toEqual(passed);
+    expect(r!.passedAttempt).toBe(outcome === 'pass' ? 2 : undefined);
+    expect(done.summary.passesByAttempt).toEqual(outcome === 'pass' ? { 2: 1 } : {});
     if (attempts === 2) {
       expect(await readdir(join(done.runDir, 'samples', r!.sampleId, 'agent'))).toEqual(expect.arrayContaining([`${transcript}-attempt-1.jsonl`, `${transcript}-attempt-2.jsonl`]));
       // The second attempt continued the first one's session.

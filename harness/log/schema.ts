@@ -121,6 +121,8 @@ export interface ResultRecord {
   readonly epoch: number;
   readonly agent: string;
   readonly outcome: Outcome;
+  /** For a pass: the attempt that passed (1 unless the agent continued after incorrect ones). */
+  readonly passedAttempt?: number;
   /** The last scored attempt's score; absent for an error. */
   readonly score?: number;
   readonly values?: Readonly<Record<string, number>>;
@@ -161,6 +163,8 @@ export interface SummaryRecord {
   readonly errorsByKind: Readonly<Record<string, number>>;
   readonly score: { readonly mean: number; readonly stderr: number; readonly n: number };
   readonly passAtK: Readonly<Record<string, number>>;
+  /** Passes by the attempt that passed: `{ "1": 5, "2": 1 }`. */
+  readonly passesByAttempt: Readonly<Record<string, number>>;
   readonly perTask: Readonly<Record<string, unknown>>;
   readonly retries: number;
   /** Summed over samples; absent when no sample used a model. */

@@ -230,11 +230,18 @@ function buildSummary(
     errorsByKind: metrics.errorsByKind,
     score: metrics.score,
     passAtK: metrics.passAtK,
+    passesByAttempt: passesByAttempt(results),
     perTask: metrics.perTask,
     retries: results.reduce((n, r) => n + r.retries, 0),
     usage: totalUsage(results),
     timings: { startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime() },
   };
+}
+
+function passesByAttempt(results: readonly ResultRecord[]): Record<string, number> {
+  const byAttempt: Record<string, number> = {};
+  for (const r of results) if (r.passedAttempt) byAttempt[r.passedAttempt] = (byAttempt[r.passedAttempt] ?? 0) + 1;
+  return byAttempt;
 }
 
 function totalUsage(results: readonly ResultRecord[]): ModelUsageRecord | undefined {

@@ -339,6 +339,7 @@ async function finish(
     epoch: sample.epoch,
     agent: deps.agent.name,
     outcome,
+    ...(outcome === 'pass' ? { passedAttempt: last!.attempt } : {}),
     score: error ? undefined : last?.score,
     values: error ? undefined : last?.values,
     attempts: progress.attempts,
