@@ -56,4 +56,19 @@ describe.each(AGENTS)('$agent options', ({ agent, disallowed, mcpTool }) => {
     expect(text).toContain('cagebench-probe');
     expect(await leftovers(runId)).toBe(0);
   }, 300_000);
+
+  it('user and env: it runs as nobody, with the extra variable in its tools\' environment', async () => {
+    const runId = testRunId(`${agent}-as-user`);
+    const done = await run({
+      paths: [join(FIXTURES, 'as-user.yaml')],
+      agent,
+      agentOptions: { user: 'nobody', env: { CAGEBENCH_PROBE: 'from-agent-options' } },
+      model: 'mock/solve',
+      out: await outDir(),
+      runId,
+    });
+    const [r] = await results(done.runDir);
+    expect(r!.outcome, r!.error?.message ?? r!.attempts[0]?.explanation).toBe('pass');
+    expect(await leftovers(runId)).toBe(0);
+  }, 300_000);
 });
