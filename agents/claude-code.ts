@@ -47,7 +47,8 @@ export function createClaudeCodeAgent(raw?: unknown): AgentAdapter {
     options,
     launch: (ctx, turn) => claudeLaunch(ctx, turn, options),
     reader: () => new ClaudeReader(),
-    sessionDirs: [posix.join(HOME, '.claude', 'projects')],
+    // Its transcripts, and with `debug` its debug log (--debug writes there, not to stderr).
+    sessionDirs: [posix.join(HOME, '.claude', 'projects'), ...(options.debug ? [posix.join(HOME, '.claude', 'debug')] : [])],
     recover: ({ exec, state }, recoveries) =>
       exec.exitCode === 1 && !exec.stderr.trim() && !state.refused && !state.error && state.sessionId && recoveries < options.retry_uncaught_errors
         ? { prompt: 'Your previous run stopped unexpectedly. Continue the task from where you left off.', resume: state.sessionId }

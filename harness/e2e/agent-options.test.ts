@@ -2,7 +2,7 @@
 // disallowed tool, a skill and an MCP server (a small stdio server run with the sandbox's
 // python3), checked in the first model request the agent sends through the bridge.
 import { describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
@@ -10,15 +10,24 @@ import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
 
 const MARKER = 'cagebench-system-marker-7f3a';
 
-/** Per agent: a tool it has that can be turned off, and how its MCP tool is named. */
+/** Per agent: a tool it has that can be turned off, how its MCP tool is named, and where its debug output lands under agent/. */
 const AGENTS = [
-  { agent: 'claude_code', disallowed: 'WebFetch', mcpTool: 'mcp__probe__probe_echo' },
-  { agent: 'codex_cli', disallowed: 'view_image', mcpTool: 'probe' },
-  { agent: 'gemini_cli', disallowed: 'web_fetch', mcpTool: 'probe_echo' },
-  { agent: 'opencode', disallowed: 'webfetch', mcpTool: 'probe_probe_echo' },
+  { agent: 'claude_code', disallowed: 'WebFetch', mcpTool: 'mcp__probe__probe_echo', debugLog: 'claude-session/debug' },
+  { agent: 'codex_cli', disallowed: 'view_image', mcpTool: 'probe', debugLog: 'codex-attempt-1.stderr.txt' },
+  { agent: 'gemini_cli', disallowed: 'web_fetch', mcpTool: 'probe_echo', debugLog: 'gemini-attempt-1.stderr.txt' },
+  { agent: 'opencode', disallowed: 'webfetch', mcpTool: 'probe_probe_echo', debugLog: 'opencode-attempt-1.stderr.txt' },
 ] as const;
 
-describe.each(AGENTS)('$agent options', ({ agent, disallowed, mcpTool }) => {
+/** Bytes under a file or directory. */
+async function sizeOf(path: string): Promise<number> {
+  const s = await stat(path).catch(() => undefined);
+  if (!s) return 0;
+  if (!s.isDirectory()) return s.size;
+  const sizes = await Promise.all((await readdir(path)).map((f) => sizeOf(join(path, f))));
+  return sizes.reduce((a, b) => a + b, 0);
+}
+
+describe.each(AGENTS)('$agent options', ({ agent, disallowed, mcpTool, debugLog }) => {
   it('system prompt, disallowed tools, skills and MCP servers are in its model requests', async () => {
     const runId = testRunId(`${agent}-options`);
     const server = await readFile(join(FIXTURES, 'mcp-probe.py'), 'utf8');
@@ -61,6 +70,7 @@ describe.each(AGENTS)('$agent options', ({ agent, disallowed, mcpTool }) => {
     const runId = testRunId(`${agent}-as-user`);
     const done = await run({
       paths: [join(FIXTURES, 'as-user.yaml')],
+      task: 'write-as-user',
       agent,
       agentOptions: { user: 'nobody', env: { CAGEBENCH_PROBE: 'from-agent-options' } },
       model: 'mock/solve',
@@ -69,6 +79,15 @@ describe.each(AGENTS)('$agent options', ({ agent, disallowed, mcpTool }) => {
     });
     const [r] = await results(done.runDir);
     expect(r!.outcome, r!.error?.message ?? r!.attempts[0]?.explanation).toBe('pass');
+    expect(await leftovers(runId)).toBe(0);
+  }, 300_000);
+
+  it('cwd and debug: it starts in the directory given, and its debug output is kept', async () => {
+    const runId = testRunId(`${agent}-cwd-debug`);
+    const done = await run({ paths: [join(FIXTURES, 'as-user.yaml')], task: 'where-it-runs', agent, agentOptions: { cwd: '/tmp', debug: true }, model: 'mock/solve', out: await outDir(), runId });
+    const [r] = await results(done.runDir);
+    expect(r!.outcome, r!.error?.message ?? r!.attempts[0]?.explanation).toBe('pass');
+    expect(await sizeOf(join(done.runDir, 'samples', r!.sampleId, 'agent', debugLog)), `debug output in agent/${debugLog}`).toBeGreaterThan(100);
     expect(await leftovers(runId)).toBe(0);
   }, 300_000);
 });
