@@ -9,7 +9,7 @@ import { posix } from 'node:path';
 import { stringify } from 'smol-toml';
 import { z } from 'zod';
 import { AgentError, type AgentAdapter, type AgentEvent, type AgentUsage, type AttemptContext } from './agent.ts';
-import { defineHeadlessAgent, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
+import { defineHeadlessAgent, modelId, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 
@@ -80,12 +80,6 @@ export function createCodexAgent(raw?: unknown): AgentAdapter {
     reader: (turn) => new CodexReader(turn),
     sessionDirs: [posix.join(CODEX_HOME, 'sessions')],
   });
-}
-
-/** The model id Codex sends: the part after the bridge's provider (any name is routed). */
-function modelId(model: string): string {
-  const i = model.indexOf('/');
-  return i < 0 ? model : model.slice(i + 1);
 }
 
 /** `--disable <feature>` / `-c` arguments for `disallowed_tools`; an unknown name is a config error. */

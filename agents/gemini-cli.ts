@@ -22,7 +22,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
 import type { ExecResult, Sandbox } from '../sandboxes/index.ts';
-import { defineHeadlessAgent, pick, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
+import { defineHeadlessAgent, modelId, pick, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith, type AgentInSandbox } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 
@@ -68,7 +68,7 @@ const GEMINI_ALIASES = new Set(['auto', 'pro', 'flash', 'flash-lite', 'auto-gemi
  * (`mock//abs/script.yaml`) is reduced to its file's stem.
  */
 export function geminiModelName(model: string): string {
-  const id = model.includes('/') ? model.slice(model.indexOf('/') + 1) : model;
+  const id = modelId(model);
   let name = /^[\w.-]+$/.test(id) ? id : (posix.basename(id).replace(/\.ya?ml$/, '').replace(/[^\w.-]+/g, '-') || 'model');
   if (GEMINI_ALIASES.has(name)) name = `cagebench-${name}`;
   return name;

@@ -90,6 +90,12 @@ export function defineHeadlessAgent<O extends CommonAgentOptions>(spec: Headless
   };
 }
 
+/** The model name an agent sends: the part after the bridge's provider (the bridge routes any name). */
+export function modelId(model: string): string {
+  const i = model.indexOf('/');
+  return i < 0 ? model : model.slice(i + 1);
+}
+
 /** The sandbox directory the agent starts in. */
 export function agentCwd(ctx: AttemptContext, options: CommonAgentOptions): string | undefined {
   return options.cwd ?? ctx.task.environment.workdir;

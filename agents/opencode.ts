@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
-import { defineHeadlessAgent, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
+import { defineHeadlessAgent, modelId, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 
@@ -35,12 +35,6 @@ export function createOpenCodeAgent(raw?: unknown): AgentAdapter {
     // (`opencode export`, a second start of the CLI, cost 2 s an attempt.)
     sessionFiles: [`${OPENCODE_STATE}/data/opencode/opencode.db`, `${OPENCODE_STATE}/data/opencode/opencode.db-wal`],
   });
-}
-
-/** The model id OpenCode sends: the part after the bridge's provider (any name is routed). */
-function modelId(model: string): string {
-  const i = model.indexOf('/');
-  return i < 0 ? model : model.slice(i + 1);
 }
 
 /** OpenCode's `mcp` config block. */

@@ -1,7 +1,7 @@
 // The agent builds a run needs (from the agent cache), fetched once per run before any
 // sample starts, leased so no other run evicts them meanwhile, and handed to every sample
 // as read-only mounts (a local engine) or as entries to copy in (a remote one).
-import { AGENT_SOURCES, createAgentCache, isAgentName, isSandboxSpec, type CacheEntry, type Platform } from '../../cache/index.ts';
+import { AGENT_SOURCES, createAgentCache, isAgentName, isSandboxSpec, type AgentName, type CacheEntry, type Platform } from '../../cache/index.ts';
 import { posix } from 'node:path';
 import { AGENTS_ROOT, AgentError, agentMount, agentPaths, copyAgent, type AgentInSandbox } from '../../agents/index.ts';
 import type { BindMount, DockerProvider, Sandbox } from '../../sandboxes/index.ts';
@@ -44,7 +44,7 @@ export async function prepareBuilds(
   const entries: CacheEntry[] = [];
   const releases: (() => Promise<void>)[] = [];
   const own = names[0]!;
-  const lookup = isSandboxSpec(options.version) ? { build: own, command: AGENT_SOURCES[own as 'node'].command, mode: options.version } : undefined;
+  const lookup = isSandboxSpec(options.version) ? { build: own, command: AGENT_SOURCES[own as AgentName].command, mode: options.version } : undefined;
   for (const [i, name] of names.entries()) {
     // `sandbox` brings no build of the agent itself; `auto` brings stable in case the image has none.
     if (i === 0 && lookup?.mode === 'sandbox') continue;
