@@ -8,11 +8,11 @@
 // The first test of each agent may download its build; the later ones run offline, which
 // works only because the cache kept it (one download per agent version, reused).
 import { describe, expect, it } from 'vitest';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
-import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
+import { FIXTURES, leftovers, outDir, results, sampleEvents, SUITES } from './support.ts';
 
 /** Each agent, and the stem of its transcripts under agent/. */
 const AGENTS = [
@@ -21,11 +21,6 @@ const AGENTS = [
   { agent: 'gemini_cli', transcript: 'gemini' },
   { agent: 'opencode', transcript: 'opencode' },
 ] as const;
-
-async function events(runDir: string, sampleId: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(join(runDir, 'samples', sampleId, 'events.jsonl'), 'utf8');
-  return text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe.each(AGENTS)('$agent', ({ agent, transcript }) => {
   it.each([
@@ -42,7 +37,7 @@ describe.each(AGENTS)('$agent', ({ agent, transcript }) => {
     if (attempts === 2) {
       expect(await readdir(join(done.runDir, 'samples', r!.sampleId, 'agent'))).toEqual(expect.arrayContaining([`${transcript}-attempt-1.jsonl`, `${transcript}-attempt-2.jsonl`]));
       // The second attempt continued the first one's session.
-      const starts = (await events(done.runDir, r!.sampleId)).filter((e) => e.type === 'agent.command');
+      const starts = (await sampleEvents(done.runDir, r!.sampleId)).filter((e) => e.type === 'agent.command');
       expect(starts).toHaveLength(2);
       const [first, second] = r!.attempts;
       expect(first!.agent.sessionId).toEqual(expect.any(String));
@@ -60,7 +55,7 @@ describe.each(AGENTS)('$agent', ({ agent, transcript }) => {
     const done = await run({ paths: [join(SUITES, 'smoke')], task: 'hello-file', agent, model: `mock/${join(FIXTURES, 'refuse-twice.yaml')}`, offline: true, out: await outDir(), runId: testRunId(`${agent}-refusals`) });
     const [r] = await results(done.runDir);
     expect(r!.outcome, r!.error?.message).toBe('pass');
-    const all = await events(done.runDir, r!.sampleId);
+    const all = await sampleEvents(done.runDir, r!.sampleId);
     expect(all.filter((e) => e.type === 'model.refusal_retry')).toHaveLength(2);
     expect(all.find((e) => e.type === 'model.call')).toMatchObject({ refusalRetries: 2 });
   }, 300_000);

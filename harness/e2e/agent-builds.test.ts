@@ -2,12 +2,11 @@
 // runner fetches it once per run (through the machine's npm registry, into the user's cache,
 // reused by later runs) and mounts it read-only.
 import { describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentAdapter } from '../../agents/index.ts';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
-import { FIXTURES, leftovers, outDir, results } from './support.ts';
+import { FIXTURES, leftovers, outDir, results, sampleEvents } from './support.ts';
 
 /** Writes the installed OpenCode's version into out.txt; the task wants "ok" there only if it ran. */
 const opencodeProbe: AgentAdapter = {
@@ -50,7 +49,7 @@ describe('agent builds in a run', () => {
     const outcome = await run({ paths: [join(FIXTURES, 'musl-marked.yaml')], agent: muslProbe, out: await outDir(), runId });
     const [r] = await results(outcome.runDir);
     expect(r!.outcome, r!.error?.message).toBe('pass');
-    const events = (await readFile(join(outcome.runDir, 'samples', r!.sampleId, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = await sampleEvents(outcome.runDir, r!.sampleId);
     expect(events.find((e) => e.type === 'agent.install')).toMatchObject({ source: 'cache', platform: expect.stringMatching(/^linux-(x64|arm64)-musl$/), copied: [expect.stringMatching(/^claude_code \d/)] });
     expect(events.find((e) => e.type === 'agent.note')).toMatchObject({ binary: expect.stringMatching(/^\/opt\/cagebench\/agents-linux-(x64|arm64)-musl\/claude_code\/claude$/) });
     expect(await leftovers(runId)).toBe(0);

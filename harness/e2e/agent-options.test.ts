@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
-import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
+import { FIXTURES, leftovers, outDir, results, sampleEvents, SUITES } from './support.ts';
 
 const MARKER = 'cagebench-system-marker-7f3a';
 
@@ -48,7 +48,7 @@ describe.each(AGENTS)('$agent options', ({ agent, disallowed, mcpTool, debugLog 
     });
     const [r] = await results(done.runDir);
     expect(r!.outcome, r!.error?.message).toBe('pass');
-    const events = (await readFile(join(done.runDir, 'samples', r!.sampleId, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = await sampleEvents(done.runDir, r!.sampleId);
     // Tool names as each wire API declares them: Anthropic and Responses `name`, Chat
     // Completions `function.name`, Gemini `functionDeclarations[].name`.
     type Tool = { name?: string; function?: { name?: string }; functionDeclarations?: { name: string }[] };

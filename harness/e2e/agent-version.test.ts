@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { createAgentCache } from '../../cache/index.ts';
 import { hostPlatform, run } from '../index.ts';
-import { FIXTURES, leftovers, outDir, results } from './support.ts';
+import { FIXTURES, leftovers, outDir, results, sampleEvents } from './support.ts';
 
 async function installEvent(runDir: string, sampleId: string): Promise<Record<string, unknown> | undefined> {
-  const text = await readFile(join(runDir, 'samples', sampleId, 'events.jsonl'), 'utf8');
-  return text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.type === 'agent.install');
+  return (await sampleEvents(runDir, sampleId)).find((e) => e.type === 'agent.install');
 }
 
 /**

@@ -3,17 +3,11 @@
 // which runs each task's reference solution through Codex's own `exec_command` tool. Then
 // the attempts loop (`codex exec resume`), refusal retries and a model that fails fatally.
 import { describe, expect, it } from 'vitest';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
-import { leftovers, outDir, results, SUITES } from './support.ts';
-
-type Event = Record<string, unknown>;
-
-async function events(runDir: string, sampleId: string): Promise<Event[]> {
-  return (await readFile(join(runDir, 'samples', sampleId, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Event);
-}
+import { leftovers, outDir, results, sampleEvents, SUITES } from './support.ts';
 
 describe('codex_cli', () => {
   it('solves every smoke task through the bridge with mock/solve', async () => {
@@ -28,7 +22,7 @@ describe('codex_cli', () => {
     // the final message; every model call answered; Codex's own rollout kept.
     const sample = join(outcome.runDir, 'samples', 'hello-file__e1');
     expect(await readdir(join(sample, 'agent'))).toEqual(expect.arrayContaining(['codex-attempt-1.jsonl', 'codex-session']));
-    const evs = await events(outcome.runDir, 'hello-file__e1');
+    const evs = await sampleEvents(outcome.runDir, 'hello-file__e1');
     expect(evs.map((e) => e.type)).toEqual(expect.arrayContaining(['agent.session', 'model.call', 'agent.tool_call', 'agent.tool_result', 'agent.message', 'agent.result']));
     expect(evs.find((e) => e.type === 'agent.tool_call')).toMatchObject({ name: 'command_execution', input: { command: expect.stringContaining('hello.txt') } });
     expect(evs.find((e) => e.type === 'agent.tool_result')).toMatchObject({ name: 'command_execution', exitCode: 0, isError: false });

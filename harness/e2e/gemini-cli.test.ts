@@ -4,17 +4,11 @@
 // Gemini CLI's own run_shell_command tool. Then the attempts loop (the same session resumed),
 // refusals the bridge absorbs, and a model that fails for good.
 import { describe, expect, it } from 'vitest';
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
-import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
-
-type Event = Record<string, unknown>;
-
-async function events(runDir: string, sampleId: string): Promise<Event[]> {
-  return (await readFile(join(runDir, 'samples', sampleId, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Event);
-}
+import { FIXTURES, leftovers, outDir, results, sampleEvents, SUITES } from './support.ts';
 
 describe('gemini_cli', () => {
   it('solves every smoke task through the bridge with mock/solve', async () => {
@@ -29,7 +23,7 @@ describe('gemini_cli', () => {
     const sample = join(outcome.runDir, 'samples', 'hello-file__e1');
     const agentFiles = await readdir(join(sample, 'agent'));
     expect(agentFiles).toEqual(expect.arrayContaining(['gemini-attempt-1.jsonl', 'gemini-session']));
-    const es = await events(outcome.runDir, 'hello-file__e1');
+    const es = await sampleEvents(outcome.runDir, 'hello-file__e1');
     expect(es.map((e) => e.type)).toEqual(expect.arrayContaining(['agent.init', 'model.call', 'agent.tool_call', 'agent.tool_result', 'agent.message', 'agent.result']));
     expect(es.find((e) => e.type === 'agent.init')).toMatchObject({ sessionId: expect.stringMatching(/^[0-9a-f-]{36}$/), model: 'solve' });
     expect(es.find((e) => e.type === 'agent.tool_call')).toMatchObject({ name: 'run_shell_command' });
@@ -55,7 +49,7 @@ describe('gemini_cli runtimes', () => {
     const done = await run({ paths: [join(FIXTURES, 'gemini-in-image.yaml')], agent: 'gemini_cli', agentVersion: 'auto', model: 'mock/solve', concurrency: 2, out: await outDir(), runId });
     const [hasGemini, hasNode] = await results(done.runDir);
     for (const r of [hasGemini, hasNode]) expect(r!.outcome, `${r!.sampleId}: ${r!.error?.message ?? ''}`).toBe('pass');
-    const command = async (sampleId: string) => (await events(done.runDir, sampleId)).find((e) => e.type === 'agent.command')!.argv as string[];
+    const command = async (sampleId: string) => (await sampleEvents(done.runDir, sampleId)).find((e) => e.type === 'agent.command')!.argv as string[];
     expect((await command(hasNode!.sampleId)).slice(0, 2)).toEqual(['/usr/local/bin/node', '/opt/cagebench/agents/gemini_cli/bundle/gemini.js']);
     expect((await command(hasGemini!.sampleId)).slice(0, 2)).toEqual(['/usr/local/bin/gemini', '-p']);
     expect(await leftovers(runId)).toBe(0);

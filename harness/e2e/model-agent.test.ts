@@ -3,12 +3,11 @@
 // is counted per sample and per run, and a sample over its limit ends as an error of kind
 // `limit`. The agent here is a few lines of curl, standing in for an agent CLI.
 import { describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentAdapter } from '../../agents/index.ts';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
-import { FIXTURES, leftovers, outDir, results } from './support.ts';
+import { FIXTURES, leftovers, outDir, results, sampleEvents } from './support.ts';
 
 /** Asks the model (mock/echo repeats the prompt) for the answer, twice, and writes it to out.txt. */
 const curlAgent: AgentAdapter = {
@@ -37,7 +36,7 @@ describe('an agent that needs a model', () => {
     const [r] = await results(outcome.runDir);
     expect(r).toMatchObject({ outcome: 'pass', usage: { requests: 2 } });
     expect(r!.usage!.outputTokens).toBeGreaterThan(0);
-    const events = (await readFile(join(outcome.runDir, 'samples', 'write-ok__e1', 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = await sampleEvents(outcome.runDir, 'write-ok__e1');
     expect(events.filter((e) => e.type === 'model.call').map((e) => e.route)).toEqual(['mock/echo', 'mock/echo']);
     expect(events.find((e) => e.type === 'sandbox.start')).toMatchObject({ network: 'model-only' });
     expect(outcome.summary.usage).toMatchObject({ requests: 2 });

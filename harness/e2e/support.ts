@@ -1,7 +1,7 @@
 // Helpers for the end-to-end tests: run directories in temp dirs, reading results back,
 // running the real CLI, and counting what a run left in the engine.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,12 @@ export async function results(runDir: string): Promise<ResultRecord[]> {
   const ids = await readdir(join(runDir, 'samples')).catch(() => [] as string[]);
   const all = await Promise.all(ids.map((id) => readJson<ResultRecord>(join(runDir, 'samples', id, 'result.json'))));
   return all.filter((r): r is ResultRecord => r !== undefined).sort((a, b) => a.sampleId.localeCompare(b.sampleId));
+}
+
+/** A sample's events.jsonl, one record per line. */
+export async function sampleEvents(runDir: string, sampleId: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(join(runDir, 'samples', sampleId, 'events.jsonl'), 'utf8');
+  return text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 export function summary(runDir: string): Promise<SummaryRecord | undefined> {
