@@ -54,6 +54,8 @@ export interface AttemptResult {
   readonly exitCode?: number;
   /** The agent ran out of its time; the attempt is still scored. */
   readonly timedOut: boolean;
+  /** How a timed-out agent was ended: `SIGTERM` (it exited within the grace, its session saved) or `SIGKILL`. */
+  readonly signal?: 'SIGTERM' | 'SIGKILL';
   readonly sessionId?: string;
   /** Why the agent stopped, in its own words (`end_turn`, `success`, `max_turns`, ...). */
   readonly stopReason?: string;

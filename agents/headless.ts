@@ -141,6 +141,7 @@ async function runAttempt<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<
     ...(state.finalMessage === undefined ? {} : { finalMessage: state.finalMessage }),
     exitCode: exec.exitCode,
     timedOut: exec.timedOut,
+    ...(exec.signal ? { signal: exec.signal } : {}),
     ...(state.sessionId === undefined ? {} : { sessionId: state.sessionId }),
     ...(state.stopReason === undefined ? {} : { stopReason: state.stopReason }),
     ...(state.usage === undefined ? {} : { usage: state.usage }),
@@ -233,7 +234,7 @@ async function execStreaming(ctx: AttemptContext, launch: Launch, options: Commo
     },
   });
   onLine(pending);
-  ctx.emit({ type: 'agent.command.end', exitCode: result.exitCode, timedOut: result.timedOut, durationMs: result.durationMs });
+  ctx.emit({ type: 'agent.command.end', exitCode: result.exitCode, timedOut: result.timedOut, ...(result.signal ? { signal: result.signal } : {}), durationMs: result.durationMs });
   return result;
 }
 

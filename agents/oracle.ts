@@ -34,11 +34,11 @@ async function runSolution(ctx: AttemptContext): Promise<AttemptResult> {
       onOutput: (chunk, stream) => ctx.emit({ type: 'agent.output', stream, text: chunk }),
     });
     transcript.push(`$ ${command}\n${last.stdout}${last.stderr}[exit ${last.exitCode}${last.timedOut ? ', timed out' : ''}]\n`);
-    ctx.emit({ type: 'agent.command.end', exitCode: last.exitCode, timedOut: last.timedOut, durationMs: last.durationMs });
+    ctx.emit({ type: 'agent.command.end', exitCode: last.exitCode, timedOut: last.timedOut, ...(last.signal ? { signal: last.signal } : {}), durationMs: last.durationMs });
     if (last.exitCode !== 0 || last.timedOut) break;
   }
   await writeFile(join(ctx.logDir, `oracle-attempt-${ctx.attempt}.txt`), transcript.join('\n'));
-  return { finalMessage: last?.stdout.trim(), exitCode: last?.exitCode, timedOut: last?.timedOut ?? false };
+  return { finalMessage: last?.stdout.trim(), exitCode: last?.exitCode, timedOut: last?.timedOut ?? false, ...(last?.signal ? { signal: last.signal } : {}) };
 }
 
 /** Where a Harbor solution's directory goes in the sandbox. */

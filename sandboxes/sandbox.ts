@@ -57,8 +57,13 @@ export interface ExecOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly user?: string;
   readonly stdin?: string | Uint8Array | Readable;
-  /** Kill the command (and everything it started) after this long. */
+  /**
+   * End the command (and everything it started) after this long: SIGTERM to the whole tree,
+   * so it can save its state, then SIGKILL to what is left after `killGraceMs`.
+   */
   readonly timeoutMs?: number;
+  /** Between the timeout's SIGTERM and its SIGKILL. @default 5000 */
+  readonly killGraceMs?: number;
   /** Per stream; beyond it the middle is dropped and a marker says how much. @default 10 MiB */
   readonly maxOutputBytes?: number;
   /** Called with output as it arrives (decoded UTF-8, whole characters). */
@@ -71,6 +76,11 @@ export interface ExecResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly timedOut: boolean;
+  /**
+   * Set when a timeout made the harness signal the command: `SIGTERM` when the tree ended
+   * within the grace, `SIGKILL` when something outlived it.
+   */
+  readonly signal?: 'SIGTERM' | 'SIGKILL';
   readonly truncated: boolean;
   readonly durationMs: number;
 }

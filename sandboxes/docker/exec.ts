@@ -1,17 +1,19 @@
 // Runs one command in a running container through the engine's exec API, streaming and
-// capping its output. A timeout kills the command and everything it started inside the
-// sandbox: each exec carries a unique marker in its environment, inherited by its
-// descendants, and the killer finds them by it (even those that left the process group).
+// capping its output. A timeout ends the command and everything it started inside the
+// sandbox (SIGTERM, then SIGKILL after a grace; see end-tree.ts): each exec carries a unique
+// marker in its environment, inherited by its descendants, and the killer finds them by it.
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import type { ExecOptions, ExecResult } from '../sandbox.ts';
 import { CappedOutput } from '../output-cap.ts';
 import type { Container, Dockerode } from './client.ts';
+import { endTree, MARKER, type EndSignal } from './end-tree.ts';
 
 const DEFAULT_MAX_OUTPUT_BYTES = 10 * 1024 * 1024;
-/** After the kill, how long to wait for the engine to close the output stream. */
-const KILL_GRACE_MS = 5_000;
-const MARKER = 'CAGEBENCH_EXEC';
+/** Between SIGTERM and SIGKILL on a timeout. */
+const DEFAULT_KILL_GRACE_MS = 5_000;
+/** Once the tree is gone, how long to wait for the engine to close the output stream. */
+const STREAM_GRACE_MS = 5_000;
 
 export async function execInContainer(
   docker: Dockerode,
@@ -52,14 +54,15 @@ export async function execInContainer(
   if (hasStdin) feedStdin(stream, options.stdin!);
 
   let timedOut = false;
+  let ending: Promise<EndSignal> | undefined;
   let timer: NodeJS.Timeout | undefined;
   if (options.timeoutMs !== undefined) {
+    const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     timer = setTimeout(() => {
       timedOut = true;
-      void killMarked(container, marker).finally(() => {
-        // If the engine keeps the stream open anyway, stop waiting for it.
-        setTimeout(() => stream.destroy(), KILL_GRACE_MS).unref();
-      });
+      ending = endTree(docker, container, marker, options.user, graceMs);
+      // If the engine keeps the stream open anyway, stop waiting for it.
+      void ending.finally(() => setTimeout(() => stream.destroy(), STREAM_GRACE_MS).unref());
     }, options.timeoutMs);
   }
   try {
@@ -67,8 +70,10 @@ export async function execInContainer(
   } finally {
     clearTimeout(timer);
   }
+  // The main process may end before its stragglers: the result waits for the killer's verdict.
+  const signal = ending ? await ending : undefined;
 
-  let exitCode = await exitCodeOf(exec, timedOut);
+  let exitCode = await exitCodeOf(exec, signal);
   let out = stdout.text();
   let err = stderr.text();
   // When the runtime cannot start the program it writes its complaint unframed (so it
@@ -83,6 +88,7 @@ export async function execInContainer(
     stdout: out,
     stderr: err,
     timedOut,
+    ...(signal ? { signal } : {}),
     truncated: stdout.truncated || stderr.truncated,
     durationMs: Math.round(performance.now() - started),
   };
@@ -105,32 +111,13 @@ function feedStdin(stream: NodeJS.ReadWriteStream, stdin: string | Uint8Array | 
   stream.end(typeof stdin === 'string' ? Buffer.from(stdin) : stdin);
 }
 
-async function exitCodeOf(exec: { inspect(): Promise<{ ExitCode: number | null; Running: boolean }> }, killed: boolean): Promise<number> {
+async function exitCodeOf(exec: { inspect(): Promise<{ ExitCode: number | null; Running: boolean }> }, signal: EndSignal): Promise<number> {
   // The stream can end a moment before the engine records the exit.
   for (let i = 0; i < 50; i++) {
     const info = await exec.inspect();
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
     await new Promise((r) => setTimeout(r, 20));
   }
-  return killed ? 137 : -1;
-}
-
-/** Kill, as root, every process in the container whose environment carries the marker. */
-async function killMarked(container: Container, marker: string): Promise<void> {
-  const script =
-    `for round in 1 2 3; do for p in /proc/[0-9]*; do ` +
-    `if tr '\\0' '\\n' < "$p/environ" 2>/dev/null | grep -qx '${MARKER}=${marker}'; then ` +
-    `kill -9 "\${p#/proc/}" 2>/dev/null; fi; done; done`;
-  try {
-    const killer = await container.exec({ Cmd: ['/bin/sh', '-c', script], User: '0', AttachStdout: true, AttachStderr: true });
-    const s = await killer.start({ hijack: true, stdin: false });
-    await new Promise<void>((resolve) => {
-      s.once('end', resolve);
-      s.once('close', resolve);
-      s.once('error', () => resolve());
-      s.resume();
-    });
-  } catch {
-    // The container may already be gone; the caller's stream then ends on its own.
-  }
+  // What a shell reports for a process ended by that signal.
+  return signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : -1;
 }
