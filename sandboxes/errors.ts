@@ -5,6 +5,9 @@ export type SandboxErrorCode =
   | 'CB_ENGINE_UNREACHABLE'
   | 'CB_IMAGE_NOT_FOUND'
   | 'CB_IMAGE_BUILD_FAILED'
+  | 'CB_IMAGE_BUILD_TIMEOUT'
+  | 'CB_BASE_IMAGE_MISSING'
+  | 'CB_BUILD_INTERRUPTED'
   | 'CB_ARCHIVE_ESCAPE'
   | 'CB_PATH_NOT_FOUND'
   | 'CB_BAD_SPEC'
@@ -13,17 +16,35 @@ export type SandboxErrorCode =
   | 'CB_SANDBOX_FAILED'
   | 'CB_USER_UNKNOWN';
 
+/**
+ * Who has to fix it, which decides whether the harness retries (only `infra` is retried):
+ * - `config`: the caller (a bad spec, a user the image lacks);
+ * - `task`: the task's own files (a Dockerfile that does not build, a base image the engine
+ *   lacks, a link pointing out of the task);
+ * - `infra`: the engine or the machine; trying again may work.
+ */
+export type SandboxErrorKind = 'infra' | 'config' | 'task';
+
+const KIND: Partial<Record<SandboxErrorCode, SandboxErrorKind>> = {
+  CB_BAD_SPEC: 'config',
+  CB_USER_UNKNOWN: 'config',
+  CB_IMAGE_BUILD_FAILED: 'task',
+  CB_IMAGE_BUILD_TIMEOUT: 'task',
+  CB_BASE_IMAGE_MISSING: 'task',
+  CB_ARCHIVE_ESCAPE: 'task',
+};
+
 export class SandboxError extends Error {
   override readonly name = 'SandboxError';
-  /** A bad spec or a user the image lacks is the caller's to fix (`config`); everything else is the engine's (`infra`). */
-  readonly kind: 'infra' | 'config';
+  readonly kind: SandboxErrorKind;
   constructor(
     readonly code: SandboxErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; kind?: SandboxErrorKind },
   ) {
     super(message, options);
-    this.kind = code === 'CB_BAD_SPEC' || code === 'CB_USER_UNKNOWN' ? 'config' : 'infra';
+    // A code whose blame depends on where it arose (an image a task names vs one cagebench needs) says so here.
+    this.kind = options?.kind ?? KIND[code] ?? 'infra';
   }
 }
 

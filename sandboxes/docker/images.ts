@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import type { ImageSource } from '../sandbox.ts';
 import { SandboxError, engineStatus, engineMessage } from '../errors.ts';
 import { listHostTree, packPath, type TreeOptions } from './archive.ts';
+import { baseImages } from './dockerfile.ts';
 import type { Engine } from './client.ts';
 
 // A CommonJS module whose types claim an ES default export: load it as what it is.
@@ -70,6 +71,7 @@ export class ImageStore {
     }
     const dir = resolve(source.dockerfile!);
     const digest = await contextDigest(dir).catch((cause: unknown) => {
+      if (cause instanceof SandboxError) throw cause; // a link out of the context names itself
       throw new SandboxError('CB_BAD_SPEC', `Cannot read the Dockerfile context directory ${dir}: ${engineMessage(cause)}`, { cause });
     });
     const tag = `cagebench/env:${digest.slice(0, 16)}`;
@@ -77,7 +79,10 @@ export class ImageStore {
     if (!build) {
       build = this.buildOnce(dir, tag, options);
       this.builds.set(tag, build);
-      build.catch(() => this.builds.delete(tag)); // a failed build may be retried later
+      // A failure of the engine may pass; one of the task's own stays, so its other samples fail at once.
+      build.catch((err: unknown) => {
+        if (!(err instanceof SandboxError) || err.kind === 'infra') this.builds.delete(tag);
+      });
     }
     return build;
   }
@@ -95,11 +100,12 @@ export class ImageStore {
       await this.engine.docker.getImage(image).inspect();
     } catch (cause) {
       if (engineStatus(cause) === 404) {
+        // The image the task (or the caller) names: theirs to provide, so never retried.
         throw new SandboxError(
           'CB_IMAGE_NOT_FOUND',
-          `Image "${image}" is not in the Docker engine at ${this.engine.address}. Build or load it ` +
-            `(scripts/setup.sh builds cagebench/sandbox:bookworm), or 'docker pull ${image}' where a registry is reachable.`,
-          { cause },
+          `Image "${image}" is not in the Docker engine at ${this.engine.address}; cagebench does not pull images. ` +
+            `${howToProvide(image)} (scripts/setup.sh builds cagebench/sandbox:bookworm.)`,
+          { cause, kind: 'task' },
         );
       }
       throw cause;
@@ -109,24 +115,37 @@ export class ImageStore {
   private async buildOnce(dir: string, tag: string, options: BuildOptions): Promise<string> {
     const timeoutMs = options.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
     if (await this.has(tag)) return tag;
+    const dockerfile = join(dir, 'Dockerfile');
+    await this.requireBaseImages(dockerfile);
     const log: string[] = [];
-    let stepError: string | undefined; // the engine reports a failed step as an event, not a stream error
-    const stream = await this.engine.docker.buildImage(packPath(dir, '', await contextFilter(dir)), {
-      t: tag,
-      labels: { 'cagebench.context': dir },
-      rm: true,
-      forcerm: true,
-    });
-    const failure = await new Promise<string | undefined>((done) => {
+    const tail = (): string => log.slice(-BUILD_LOG_TAIL_LINES).map((l) => `  | ${l}`).join('\n');
+    const failed = (code: 'CB_IMAGE_BUILD_FAILED' | 'CB_IMAGE_BUILD_TIMEOUT' | 'CB_BASE_IMAGE_MISSING' | 'CB_BUILD_INTERRUPTED', why: string, cause?: unknown): SandboxError =>
+      new SandboxError(code, `Building ${dockerfile} ${why}${log.length ? `\nLast lines of the build log:\n${tail()}` : ''}`, cause === undefined ? undefined : { cause });
+
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.engine.docker.buildImage(packPath(dir, '', await contextFilter(dir)), {
+        t: tag,
+        labels: { 'cagebench.context': dir },
+        rm: true,
+        forcerm: true,
+      });
+    } catch (cause) {
+      // The engine read the Dockerfile and refused it (a parse error): the task's to fix.
+      if (engineStatus(cause) === 400) throw failed('CB_IMAGE_BUILD_FAILED', `failed: the engine refused the Dockerfile: ${engineMessage(cause).trim()}`, cause);
+      throw failed('CB_BUILD_INTERRUPTED', `could not start: the engine at ${this.engine.address} did not take the build (${engineMessage(cause)})`, cause);
+    }
+    const end = await new Promise<BuildEnd>((done) => {
+      let stepError: string | undefined; // the engine reports a failed step as an event, not a stream error
       const timer = setTimeout(() => {
-        done(`the build took longer than ${Math.round(timeoutMs / 1000)} s`);
+        done({ kind: 'timeout' });
         (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       }, timeoutMs);
       this.engine.docker.modem.followProgress(
         stream,
         (err: Error | null) => {
           clearTimeout(timer);
-          done(err ? err.message : stepError);
+          done(err ? { kind: 'lost', error: err } : stepError !== undefined ? { kind: 'step', message: stepError } : { kind: 'ended' });
         },
         (event: { stream?: string; error?: string; status?: string }) => {
           if (event.error) stepError = event.error.trim();
@@ -138,10 +157,75 @@ export class ImageStore {
         },
       );
     });
-    if (failure !== undefined) {
-      const tail = log.slice(-BUILD_LOG_TAIL_LINES).map((l) => `  | ${l}`).join('\n');
-      throw new SandboxError('CB_IMAGE_BUILD_FAILED', `Building ${join(dir, 'Dockerfile')} failed: ${failure}\nLast lines of the build log:\n${tail}`);
+    switch (end.kind) {
+      case 'timeout':
+        throw failed('CB_IMAGE_BUILD_TIMEOUT', `took longer than ${Math.round(timeoutMs / 1000)} s; make the build faster or raise the task's build timeout (Harbor: [environment] build_timeout_sec).`);
+      case 'lost':
+        throw failed('CB_BUILD_INTERRUPTED', `was cut off: the connection to the engine at ${this.engine.address} failed (${end.error.message})`, end.error);
+      case 'step':
+        if (RUN_FAILED.test(end.message)) throw failed('CB_IMAGE_BUILD_FAILED', `failed: ${end.message}`);
+        if (ENGINE_FAULT.test(end.message)) throw failed('CB_BUILD_INTERRUPTED', `failed in the engine, not in the Dockerfile: ${end.message}`);
+        if (PULL_FAILED.test(end.message)) throw failed('CB_BASE_IMAGE_MISSING', `failed: an image it needs could not be pulled: ${end.message}. ${howToProvide()}`);
+        throw failed('CB_IMAGE_BUILD_FAILED', `failed: ${end.message}`);
+      case 'ended':
+        // A stream that ends without an error or an image was cut short by the engine.
+        if (!(await this.tagged(tag))) throw failed('CB_BUILD_INTERRUPTED', `ended without an image: the engine at ${this.engine.address} closed the build before it finished`);
+        return tag;
     }
-    return tag;
+  }
+
+  /** Whether the build produced `tag`; an engine that does not answer is an interrupted build. */
+  private async tagged(tag: string): Promise<boolean> {
+    try {
+      await this.engine.docker.getImage(tag).inspect();
+      return true;
+    } catch (cause) {
+      if (engineStatus(cause) === 404) return false;
+      throw new SandboxError('CB_BUILD_INTERRUPTED', `The engine at ${this.engine.address} stopped answering right after building ${tag}: ${engineMessage(cause)}`, { cause });
+    }
+  }
+
+  /**
+   * Every image the Dockerfile builds from must be in the engine already: cagebench never
+   * pulls (the engine would try a registry, which may be unreachable or slow to fail).
+   */
+  private async requireBaseImages(dockerfile: string): Promise<void> {
+    const text = await readFile(dockerfile, 'utf8').catch((cause: unknown) => {
+      throw new SandboxError('CB_IMAGE_BUILD_FAILED', `Cannot build ${dockerfile}: ${engineMessage(cause)}. A Dockerfile context directory needs a file named Dockerfile.`, { cause });
+    });
+    for (const image of baseImages(text)) {
+      try {
+        await this.engine.docker.getImage(image).inspect();
+      } catch (cause) {
+        if (engineStatus(cause) !== 404) throw new SandboxError('CB_ENGINE_UNREACHABLE', `Could not ask the engine at ${this.engine.address} for ${image}: ${engineMessage(cause)}`, { cause });
+        throw new SandboxError(
+          'CB_BASE_IMAGE_MISSING',
+          `${dockerfile} builds from the image "${image}", which is not in the Docker engine at ${this.engine.address}; ` +
+            `cagebench does not pull images. ${howToProvide(image)}`,
+          { cause },
+        );
+      }
+    }
   }
 }
+
+type BuildEnd = { kind: 'timeout' } | { kind: 'lost'; error: Error } | { kind: 'step'; message: string } | { kind: 'ended' };
+
+/** How to get an image into the engine without cagebench pulling it; `image` unknown: IMAGE. */
+function howToProvide(image?: string): string {
+  const name = image ?? 'IMAGE';
+  return (
+    `Provide ${image ?? 'it'} to the engine first: 'docker load -i FILE.tar' (a 'docker save ${name}' made where it exists), ` +
+    `'docker build -t ${name} DIR' to build it locally, or 'docker pull ${name}' where a registry is reachable; then run again.`
+  );
+}
+
+/** A RUN step whose command failed: the Dockerfile's own doing, whatever the command printed. */
+const RUN_FAILED = /returned a non-zero code/;
+
+/** Step errors that are the engine's or the machine's, not the Dockerfile's: worth a retry. */
+const ENGINE_FAULT =
+  /failed to create endpoint|no space left on device|cannot allocate memory|error creating overlay mount|failed to register layer|failed to get layer|context canceled|connection reset|broken pipe|i\/o timeout|Cannot connect to the Docker daemon/i;
+
+/** Step errors of a FROM (or COPY --from) whose image the engine could not fetch. */
+const PULL_FAILED = /pull access denied|manifest unknown|repository does not exist|failed to resolve reference|no such host|dial tcp|error pulling image|toomanyrequests/i;

@@ -64,6 +64,7 @@ describe('images from a Dockerfile context', () => {
     const dir = await contextDir('FROM cagebench/sandbox:bookworm\nRUN echo about-to-fail && exit 3\n');
     const err = (await provider.start({ source: { dockerfile: dir }, runId, sampleId: 'fails' }).catch((e: unknown) => e)) as Error & { code: string };
     expect(err.code).toBe('CB_IMAGE_BUILD_FAILED');
+    expect(err).toMatchObject({ kind: 'task' }); // the task's to fix: never retried
     expect(err.message).toContain(join(dir, 'Dockerfile'));
     expect(err.message).toContain('about-to-fail');
     expect(err.message).toMatch(/returned a non-zero code: 3/);
