@@ -54,7 +54,7 @@ export function createModuleScorer(spec: ModuleScorerSpec): Scorer {
     } catch (err) {
       if (err instanceof ScoreError) throw err;
       const message = err instanceof Error ? err.message : String(err);
-      if (err instanceof SandboxError) throw new ScoreError('CB_SCORER_FAILED', err.kind === 'config' ? 'task' : 'infra', `${where}: sandbox failure: ${message}`, { cause: err });
+      if (err instanceof SandboxError) throw new ScoreError('CB_SCORER_FAILED', err.kind !== 'infra' ? 'task' : 'infra', `${where}: sandbox failure: ${message}`, { cause: err });
       throw new ScoreError('CB_SCORER_FAILED', 'task', `${where} threw: ${message}`, { cause: err });
     } finally {
       clearTimeout(timer);

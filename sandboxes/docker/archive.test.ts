@@ -436,15 +436,18 @@ describe('packPath', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(SandboxError);
-    expect(err).toMatchObject({ code: 'CB_ARCHIVE_ESCAPE', message: expect.stringContaining('"sub/passwd"') });
-    expect((err as Error).message).toContain('/etc/passwd');
+    // Named from the copied directory down, with where it points and what to do; the task's to fix.
+    expect(err).toMatchObject({ code: 'CB_ARCHIVE_ESCAPE', kind: 'task', message: expect.stringContaining('src/sub/passwd') });
+    expect((err as Error).message).toContain('"/etc/passwd"');
+    expect((err as Error).message).toContain(`(in ${parent})`);
+    expect((err as Error).message).toMatch(/Replace the link with a copy of its target/);
   });
 
   it('refuses a relative symlink that climbs out of the packed directory', async () => {
     const src = join(parent, 'src');
     await mkdir(join(src, 'a'), { recursive: true });
     await symlink('../../outside', join(src, 'a/out'));
-    await expect(drain(packPath(src, ''))).rejects.toMatchObject({ code: 'CB_ARCHIVE_ESCAPE', message: expect.stringContaining('"a/out"') });
+    await expect(drain(packPath(src, ''))).rejects.toMatchObject({ code: 'CB_ARCHIVE_ESCAPE', message: expect.stringContaining('src/a/out') });
   });
 
   it('reports a missing host path as an error on the stream', async () => {

@@ -4,7 +4,7 @@
 // tar-stream speaks streamx, not Node streams: wrap at the edges with Readable.from.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, readlink, symlink, link } from 'node:fs/promises';
-import { dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
@@ -39,6 +39,22 @@ function escape(entry: string, why: string, where: string): SandboxError {
   return new SandboxError(
     'CB_ARCHIVE_ESCAPE',
     `Refused archive entry "${entry}" from ${where}: ${why}. Nothing outside the target is ever written.`,
+  );
+}
+
+/**
+ * A host link that points out of the directory being copied (a task's solution/, tests/ or
+ * environment/): named as `<dir>/<path>` with the directory's parent, so the task author
+ * finds it, and told how to fix it. The task's to fix, so never retried.
+ */
+function linkOut(root: string, rel: string, target: string): SandboxError {
+  const dir = basename(root) || root;
+  const abs = join(root, rel);
+  return new SandboxError(
+    'CB_ARCHIVE_ESCAPE',
+    `Refused to copy ${dir}/${rel} (in ${dirname(root)}): it is a symlink to "${target}", which points outside ${dir}/, ` +
+      `and only what is inside ${dir}/ is copied into a sandbox. Replace the link with a copy of its target ` +
+      `(cp --remove-destination "$(readlink -f '${abs}')" '${abs}') or make it point to a file inside ${dir}/.`,
   );
 }
 
@@ -81,7 +97,7 @@ export async function listHostTree(root: string, prefix: string, options: TreeOp
       for (const child of (await readdir(abs)).sort()) await visit(join(abs, child), name ? `${name}/${child}` : child);
     } else if (st.isSymbolicLink()) {
       const target = await readlink(abs);
-      if (!linkStaysInside(rel, target)) throw escape(rel, `symlink points outside (${target})`, root);
+      if (!linkStaysInside(rel, target)) throw linkOut(root, rel, target);
       entries.push({ ...base, type: 'symlink', linkname: target });
     } else if (st.isFile()) {
       entries.push({ ...base, type: 'file' });
