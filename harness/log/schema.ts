@@ -96,6 +96,8 @@ export interface AttemptRecord {
   readonly agent: {
     readonly exitCode?: number;
     readonly timedOut: boolean;
+    /** How a timed-out agent was ended (SIGTERM: it exited within the grace; SIGKILL: it did not). */
+    readonly signal?: 'SIGTERM' | 'SIGKILL';
     readonly durationMs: number;
     readonly finalMessage?: string;
     /** The agent's session (a later attempt continues the same one). */
