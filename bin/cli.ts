@@ -19,7 +19,8 @@ export function createCli(): Command {
     .version(version)
     // `cagebench download X --version SPEC`: the subcommand's option, not the global --version.
     .enablePositionalOptions()
-    .showHelpAfterError()
+    // A usage error is one line naming the flag (the full help after it buried the line).
+    .configureOutput({ outputError: (text, write) => write(`cagebench: ${text}`) })
     .exitOverride((err) => {
       // commander exits 1 on usage errors; keep 0 for --help/--version and use 2 otherwise.
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);

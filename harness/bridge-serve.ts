@@ -2,6 +2,7 @@
 // For a local agent (Claude Code, Codex) against any model, and for testing the bridge.
 import { baseUrls, createBridge, loadFilter } from './bridge/index.ts';
 import { ConfigError } from './errors.ts';
+import { checkPricesFile } from './runner/validate.ts';
 
 export interface BridgeServeOptions {
   readonly model: string;
@@ -22,8 +23,13 @@ export async function bridgeServe(options: BridgeServeOptions): Promise<number> 
   for (const [name, route] of Object.entries({ '--model': options.model, ...options.aliases })) {
     if (!/^[^/\s]+\/\S+$/.test(route)) throw new ConfigError(`${name === '--model' ? '--model' : `--model-alias ${name}`} must be provider/model, e.g. mock/echo (got "${route}")`);
   }
+  if (options.pricesFile) await checkPricesFile(options.pricesFile);
   const filter = options.filter ? await loadFilter(options.filter) : undefined;
-  await using bridge = await createBridge({ host: options.host, port: options.port, retryRefusals: options.retryRefusals, pricesFile: options.pricesFile, logBodies: options.logBodies, openai: options.openai });
+  await using bridge = await createBridge({ host: options.host, port: options.port, retryRefusals: options.retryRefusals, pricesFile: options.pricesFile, logBodies: options.logBodies, openai: options.openai }).catch(
+    (err: unknown) => {
+      throw listenError(err, options.host ?? '127.0.0.1', options.port) ?? err;
+    },
+  );
   const session = bridge.open({
     sampleId: 'serve',
     model: options.model,
@@ -51,4 +57,15 @@ export async function bridgeServe(options: BridgeServeOptions): Promise<number> 
   const t = session.totals;
   if (!options.json) options.out.write(`cagebench bridge: ${t.requests} call(s), ${t.usage.inputTokens} in / ${t.usage.outputTokens} out tokens, $${t.costUsd.toFixed(4)}\n`);
   return 0;
+}
+
+/** Why the bridge could not listen, as a line a person can act on; undefined for other errors. */
+function listenError(err: unknown, host: string, port: number | undefined): ConfigError | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const at = `${host}:${port ?? 0}`;
+  const other = port === undefined ? '' : `, give another --port, or leave --port out for any free one`;
+  if (code === 'EADDRINUSE') return new ConfigError(`--port ${port}: ${at} is already in use. Stop what listens there${other}.`, { cause: err });
+  if (code === 'EACCES') return new ConfigError(`--port ${port}: not allowed to listen on ${at} (ports below 1024 need privileges)${other}.`, { cause: err });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new ConfigError(`--host ${host} is not an address of this machine. Give one it has, e.g. 127.0.0.1 or 0.0.0.0.`, { cause: err });
+  return undefined;
 }

@@ -3,10 +3,11 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatKeyUses, loadTasks, type Task } from '../tasks/index.ts';
+import { formatKeyUses, type Task } from '../tasks/index.ts';
 import type { ResultRecord } from './log/schema.ts';
 import { readJson, samplePaths } from './log/writer.ts';
 import { run, type RunOptions, type RunOutcome } from './runner/run.ts';
+import { loadSelectedTasks } from './runner/validate.ts';
 
 export interface CheckOptions extends RunOptions {
   /** Also run `oracle` and `nop` on every task. */
@@ -39,7 +40,8 @@ export interface CheckResult {
 }
 
 export async function checkTasks(paths: readonly string[], options: CheckOptions = {}): Promise<CheckResult> {
-  const tasks = await loadTasks([...paths], { filter: options.task });
+  // A --task that matches nothing is an error, never "0 task(s) valid".
+  const tasks = await loadSelectedTasks(paths, options.task);
   const keys = keyReports(tasks);
   if (!options.oracle) return { tasks, keys, problems: [], runs: [] };
   const out = options.out ?? (await mkdtemp(join(tmpdir(), 'cagebench-check-')));

@@ -3,6 +3,7 @@ export { run, resume, type RunOptions, type RunOutcome, type ResumeOverrides } f
 export type { RunReporter, RunStartInfo, RunEndInfo, SampleRef } from './runner/reporter.ts';
 export { checkTasks, type CheckOptions, type CheckResult, type TaskProblem } from './check.ts';
 export { defineConfig, resolveConfig, type UserConfig, type ResolvedConfig } from './config.ts';
+export { versionSpecProblem } from './runner/validate.ts';
 export { loadRunConfigFile, mergeRunConfig, type RunConfigFile } from './config-file.ts';
 export type { ResultRecord, RunRecord, SummaryRecord, AttemptRecord, ErrorRecord, Outcome } from './log/schema.ts';
 export { bridgeServe, type BridgeServeOptions } from './bridge-serve.ts';

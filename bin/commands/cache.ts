@@ -16,12 +16,15 @@ export function addCacheCommands(program: Command): void {
     .command('download')
     .description('Download agent builds into the cache, for offline runs (with --offline: check they are there)')
     .argument('<agents...>', 'claude_code, codex_cli, gemini_cli, opencode, node, claude_agent_acp, codex_acp')
-    .option('--version <spec>', 'stable, latest or an exact version', 'stable')
+    .option('--version <spec>', 'stable, latest, an exact version X.Y.Z or a release line N.x', 'stable')
     .option('--platform <platform>', 'linux-x64, linux-arm64, linux-x64-musl, linux-arm64-musl (repeatable; default: this host\'s)', collect)
     .option('--offline', 'never touch the network: only check the entries are present')
     .action(async (agents: string[], opts: { version: string; platform?: string[]; offline?: boolean }) => {
       await report(async () => {
-        const { downloadAgents } = await import('../../harness/index.ts');
+        const { downloadAgents, versionSpecProblem, ConfigError } = await import('../../harness/index.ts');
+        // An unknown tag would otherwise fetch the newest release after a mere warning.
+        const problem = versionSpecProblem('--version', opts.version, { inSandbox: false });
+        if (problem) throw new ConfigError(`${problem}.`);
         const tty = isInteractive(process.stderr);
         let last = 0;
         const entries = await downloadAgents({

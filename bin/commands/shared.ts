@@ -65,19 +65,46 @@ export function agentOption(value: string, previous: Record<string, unknown> = {
   return out;
 }
 
-/** Run a command's action: its number is the exit code; a thrown error is a banner. */
+/** Run a command's action: its number is the exit code; a thrown error is one line. */
 export async function report(action: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await action();
   } catch (err) {
-    const { describeError, isCagebenchError } = await import('../../harness/index.ts');
-    process.stderr.write(`cagebench: error: ${describeError(err)}\n`);
-    // Bad flags, config or task files are the user's to fix: exit 2, like a usage error.
-    const isInput = isCagebenchError(err) && (err.kind === 'config' || err.code === 'CB_TASK_INVALID');
-    // The agent cannot start on a task's image: not a usage error, not cagebench failing.
-    const preflight = isCagebenchError(err) && err.code === 'CB_AGENT_PREFLIGHT';
-    process.exitCode = preflight ? EXIT_PREFLIGHT : isInput ? EXIT_USAGE : EXIT_INFRA;
+    process.exitCode = printError(err);
   }
+}
+
+/**
+ * Print an error as `cagebench: error: <message>` and return its exit code. Our errors are
+ * one line that says what to do; anything else gets a hint, and its stack (with causes) only
+ * under CAGEBENCH_DEBUG=1, where every error shows one.
+ */
+export function printError(err: unknown, env: NodeJS.ProcessEnv = process.env, out: NodeJS.WritableStream = process.stderr): number {
+  const ours = isOurs(err);
+  const message = err instanceof Error ? err.message || err.name : String(err);
+  out.write(`cagebench: error: ${message}${ours ? ` [${err.code}]` : ''}\n`);
+  if (env.CAGEBENCH_DEBUG === '1') out.write(`${stackOf(err)}\n`);
+  else if (!ours) out.write('cagebench: this was not expected; CAGEBENCH_DEBUG=1 shows where it came from\n');
+  // Bad flags, config or task files are the user's to fix: exit 2, like a usage error.
+  const isInput = ours && (err.kind === 'config' || err.code === 'CB_TASK_INVALID');
+  // The agent cannot start on a task's image: not a usage error, not cagebench failing.
+  const preflight = ours && err.code === 'CB_AGENT_PREFLIGHT';
+  return preflight ? EXIT_PREFLIGHT : isInput ? EXIT_USAGE : EXIT_INFRA;
+}
+
+/**
+ * harness's isCagebenchError, restated: printing an error must not import harness, which may
+ * be the very thing that failed to load.
+ */
+function isOurs(err: unknown): err is Error & { code: string; kind?: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('CB_');
+}
+
+function stackOf(err: unknown, depth = 0): string {
+  if (!(err instanceof Error)) return String(err);
+  const own = err.stack ?? `${err.name}: ${err.message}`;
+  return err.cause === undefined || depth > 5 ? own : `${own}\ncaused by: ${stackOf(err.cause, depth + 1)}`;
 }
 
 /**

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import type { ResultRecord, SummaryRecord } from '../../harness/index.ts';
+import { fit } from './fit.ts';
 import { resultLine, summaryTable } from './format.ts';
 import { createReporter, isInteractive } from './index.ts';
 
@@ -92,5 +93,33 @@ describe('progress', () => {
     expect(line).toContain('a__e1 score 1.00 (on attempt 2)');
     expect(summaryTable({ ...summary, passesByAttempt: { 1: 3, 2: 1 } }, '/runs/r1')).toMatch(/passes by attempt +#1 3  #2 1/);
     expect(summaryTable(summary, '/runs/r1')).not.toContain('passes by attempt');
+  });
+
+  it('on a terminal narrower than the live block: every redrawn line fits, so a redraw erases all of it (issue 12)', () => {
+    const out = stream(true);
+    out.columns = 30;
+    const reporter = createReporter({ stream: out as unknown as NodeJS.WriteStream, tableStream: undefined, isTTY: true });
+    reporter.onRunStart?.({ runId: 'r1', runDir: '/runs/r1', agent: 'oracle', tasks: 2, total: 2, alreadyDone: 0 });
+    reporter.onSampleStart?.({ id: 'a-task-with-a-long-name__e1', taskId: 'a-task-with-a-long-name', epoch: 1 });
+    reporter.onSampleStart?.({ id: 'another-long-task-name__e1', taskId: 'another-long-task-name', epoch: 1 });
+    reporter.onSampleEnd?.(result('a-task-with-a-long-name__e1', 'pass', 1));
+    reporter.onRunEnd?.(summary, { runDir: '/runs/r1', exitCode: 0, reasons: [] });
+    // Each live block ends where the next erase (two rows up) begins; its lines start with a space.
+    const chunks = out.text().split('\x1b[2A\x1b[0J');
+    expect(chunks.length).toBeGreaterThan(2);
+    const blocks = chunks.slice(0, -1).map((chunk) => chunk.split('\n').filter((l) => l.startsWith(' ')));
+    for (const block of blocks) {
+      expect(block).toHaveLength(2);
+      for (const line of block) expect(Array.from(line).length).toBeLessThan(30);
+    }
+    expect(blocks.flat().some((l) => l.endsWith('…'))).toBe(true);
+    expect(blocks.flat().some((l) => /^ 1\/2 {2}pass 1/.test(l))).toBe(true); // the bar gave way to the counts
+  });
+
+  it('fit cuts a line to a width with an ellipsis, by characters', () => {
+    expect(fit('abcdef', 6)).toBe('abcdef');
+    expect(fit('abcdef', 4)).toBe('abc…');
+    expect(fit('██████', 3)).toBe('██…');
+    expect(fit('abc', 0)).toBe('');
   });
 });

@@ -2,6 +2,7 @@
 // bottom is redrawn in place with a bar, counts, running samples and an ETA. Redraws are
 // throttled and the timer never keeps the process alive.
 import type { ResultRecord, RunEndInfo, RunReporter, RunStartInfo, SampleRef, SummaryRecord, ErrorRecord } from '../../harness/index.ts';
+import { fit } from './fit.ts';
 import { duration, resultLine, summaryTable } from './format.ts';
 
 const REDRAW_MS = 100;
@@ -99,12 +100,13 @@ export class WindowReporter implements RunReporter {
     const finishedHere = this.done - this.alreadyDone;
     const eta = finishedHere > 0 ? duration((elapsed / finishedHere) * (this.total - this.done)) : '…';
     const { pass, fail, error } = this.counts;
-    const width = this.out.columns || 100;
+    // One column spare: a line that fills the last column makes some terminals wrap early.
+    const width = Math.max(1, (this.out.columns || 100) - 1);
     const running = [...this.running].map(([id, since]) => `${id} ${duration(Date.now() - since)}`);
     const shown = running.slice(0, 4).join(', ') + (running.length > 4 ? `, +${running.length - 4}` : '');
-    return [
-      ` ${bar} ${this.done}/${this.total}  pass ${pass}  fail ${fail}  error ${error}  elapsed ${duration(elapsed)}  eta ${eta}`,
-      ` running ${this.running.size}${shown ? `: ${shown}` : ''}`.slice(0, width - 1),
-    ];
+    const counts = `${this.done}/${this.total}  pass ${pass}  fail ${fail}  error ${error}  elapsed ${duration(elapsed)}  eta ${eta}`;
+    // The bar goes first when the terminal is too narrow for both: the counts say more.
+    const status = ` ${bar} ${counts}`.length <= width ? ` ${bar} ${counts}` : ` ${counts}`;
+    return [fit(status, width), fit(` running ${this.running.size}${shown ? `: ${shown}` : ''}`, width)];
   }
 }

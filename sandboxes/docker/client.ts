@@ -23,16 +23,45 @@ export interface Engine {
 
 const DEFAULT_SOCKET = '/var/run/docker.sock';
 
-function dockerFor(host: string): Docker {
-  if (host.startsWith('unix://')) return new Docker({ socketPath: host.slice('unix://'.length) });
-  const url = new URL(host.replace(/^tcp:/, 'http:'));
-  return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
+const ADDRESS_FORMS = 'unix:///path/to/docker.sock or tcp://HOST:PORT (e.g. tcp://127.0.0.1:2375)';
+
+/**
+ * The engine address (`$DOCKER_HOST`) as dockerode options. A malformed one is a config
+ * error that says which forms work, rather than a TypeError from URL or a ping of nowhere.
+ */
+export function parseEngineAddress(address: string, from: 'DOCKER_HOST' | 'option' = 'DOCKER_HOST'): Docker.DockerOptions {
+  const bad = (why: string): SandboxError =>
+    new SandboxError(
+      'CB_BAD_SPEC',
+      from === 'DOCKER_HOST'
+        ? `DOCKER_HOST=${address} ${why}. Use ${ADDRESS_FORMS}, or unset DOCKER_HOST for the default socket.`
+        : `The engine address ${address} ${why}. Use ${ADDRESS_FORMS}.`,
+    );
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(address)?.[1]?.toLowerCase();
+  if (scheme === 'unix') {
+    const socketPath = address.slice('unix://'.length);
+    if (!socketPath.startsWith('/')) throw bad('does not name a socket by its absolute path');
+    return { socketPath };
+  }
+  // `http://` is what `tcp://` means to the engine's API; TLS (https, DOCKER_TLS_VERIFY) is not supported.
+  if (scheme !== 'tcp' && scheme !== 'http') throw bad(scheme ? `has an unsupported scheme "${scheme}://"` : 'is not an address');
+  let url: URL;
+  try {
+    url = new URL(`http://${address.slice(scheme.length + 3)}`);
+  } catch {
+    throw bad('is not a valid host:port');
+  }
+  if (!url.hostname) throw bad('names no host');
+  if (url.pathname !== '/' || url.search || url.username) throw bad('has more than a host and port');
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 2375), protocol: 'http' };
 }
 
 /** Connect and check that the engine answers; otherwise say how to start one. */
 export async function connectEngine(options: EngineOptions = {}): Promise<Engine> {
-  const address = options.host ?? process.env.DOCKER_HOST ?? `unix://${DEFAULT_SOCKET}`;
-  const docker = dockerFor(address);
+  // An empty DOCKER_HOST means unset, as it does to the docker CLI.
+  const address = options.host ?? (process.env.DOCKER_HOST || `unix://${DEFAULT_SOCKET}`);
+  const parsed = parseEngineAddress(address, options.host === undefined ? 'DOCKER_HOST' : 'option');
+  const docker = new Docker(parsed);
   const timeoutMs = options.pingTimeoutMs ?? 5000;
   try {
     await withTimeout(docker.ping(), timeoutMs);
@@ -45,7 +74,7 @@ export async function connectEngine(options: EngineOptions = {}): Promise<Engine
       { cause },
     );
   }
-  const isLocal = address.startsWith('unix://') || /^tcp:\/\/(localhost|127\.0\.0\.1)[:/]/.test(address);
+  const isLocal = parsed.socketPath !== undefined || ['localhost', '127.0.0.1', '::1'].includes(parsed.host ?? '');
   return { docker, address, isLocal };
 }
 

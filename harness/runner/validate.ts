@@ -1,0 +1,151 @@
+// Checks of what a run names (task selection, files, the run directory to resume), made
+// before anything is written: a bad input must cost nothing and leave no run directory behind.
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { AgentAdapter } from '../../agents/index.ts';
+import { loadTasks, type Task } from '../../tasks/index.ts';
+import { loadFilter } from '../bridge/index.ts';
+import type { ResolvedConfig } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import { LOG_VERSION, type RunRecord } from '../log/schema.ts';
+
+const { version: HARNESS_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** The files a run names and what its agent needs, checked before anything is written. */
+export async function checkRunInputs(config: ResolvedConfig, agent: AgentAdapter): Promise<void> {
+  if (agent.needsModel && !config.model) {
+    throw new ConfigError(`Agent ${agent.name} needs a model: give --model provider/model (e.g. --model mock/echo, openai/gpt-5, anthropic/claude-sonnet-4-5).`);
+  }
+  const version = versionSpecProblem('--agent-version', config.agentVersion);
+  if (version) throw new ConfigError(`${version}.`);
+  if (config.junit) await checkJunitPath(config.junit);
+  if (config.bridge.prices) await checkPricesFile(config.bridge.prices);
+  // The bridge loads it again later; the module cache makes that second import free.
+  if (config.bridge.filter) await loadFilter(config.bridge.filter);
+}
+
+const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+const RELEASE_LINE = /^\d+\.x$/;
+/** Codex lists each platform's build as a version of its own (0.169.0-linux-x64); never an agent version. */
+const PLATFORM_SUFFIX = /-(linux|darwin|win32|freebsd|android|alpine)(-|$)/;
+
+/**
+ * Why `spec` is not an agent version cagebench knows, or undefined when it is. Checked by
+ * syntax before a run starts: the registry would otherwise take an unknown tag (`nightly`)
+ * for a missing dist-tag and quietly fall back to the newest release, with only a warning.
+ * `auto` and `sandbox` look in the sandbox, so only a run takes them (`inSandbox`).
+ */
+export function versionSpecProblem(flag: string, spec: string, options: { readonly inSandbox?: boolean } = { inSandbox: true }): string | undefined {
+  const forms = `stable, latest, an exact version X.Y.Z (e.g. 2.1.3), a release line N.x${options.inSandbox ? ', auto or sandbox' : ''}`;
+  if (spec === 'stable' || spec === 'latest' || RELEASE_LINE.test(spec)) return undefined;
+  if (spec === 'auto' || spec === 'sandbox') return options.inSandbox ? undefined : `${flag} ${spec} is only for runs (it looks in the sandbox); here use ${forms}`;
+  if (EXACT_VERSION.test(spec)) {
+    return PLATFORM_SUFFIX.test(spec) ? `${flag} ${spec} is the version of one platform's build, not an agent version; ask for ${spec.replace(/^v/, '').replace(/-.*$/, '')}` : undefined;
+  }
+  return `${flag} "${spec}" is not a version cagebench knows: use ${forms}`;
+}
+
+/** How many existing task ids an error about `--task` shows. */
+const SHOWN_IDS = 5;
+
+/**
+ * The tasks at `paths` whose id matches `filter`. Matching none is an error that shows ids
+ * that do exist: an empty selection would otherwise pass for a run (or a check) of nothing.
+ */
+export async function loadSelectedTasks(paths: readonly string[], filter: string | undefined): Promise<Task[]> {
+  const tasks = await loadTasks([...paths], { filter });
+  if (tasks.length) return tasks;
+  const where = paths.join(' ');
+  if (filter === undefined) throw new ConfigError(`No tasks in ${where}. Give Harbor task dirs, folders of them, or suite .yaml files.`);
+  // Unfiltered, the load may fail on a task the filter skipped; then show no ids rather than that error.
+  const all = await loadTasks([...paths]).catch(() => [] as Task[]);
+  const ids = all.map((t) => t.id);
+  const shown = ids.length > SHOWN_IDS ? `${ids.slice(0, SHOWN_IDS).join(', ')} and ${ids.length - SHOWN_IDS} more` : ids.join(', ');
+  throw new ConfigError(
+    `--task '${filter}' matches no task in ${where}${ids.length ? ` (its tasks: ${shown})` : ''}. ` +
+      `The glob must match a whole id, e.g. --task '${(ids[0] ?? 'hello').slice(0, 3)}*'.`,
+  );
+}
+
+/** `--junit FILE` is written after the run: its directory must exist and take a file now. */
+export async function checkJunitPath(file: string): Promise<void> {
+  const path = resolve(file);
+  const dir = dirname(path);
+  const info = await stat(dir).catch(() => undefined);
+  if (!info) throw new ConfigError(`--junit ${file}: the directory ${dir} does not exist. Create it first (mkdir -p ${dir}) or give another path.`);
+  if (!info.isDirectory()) throw new ConfigError(`--junit ${file}: ${dir} is not a directory. Give a path inside a directory.`);
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+    throw new ConfigError(`--junit ${file} is a directory. Give a file path, e.g. --junit ${join(file, 'junit.xml')}.`);
+  }
+  await access(dir, constants.W_OK).catch(() => {
+    throw new ConfigError(`--junit ${file}: cannot write in ${dir}. Give a path in a directory you can write to.`);
+  });
+}
+
+const PRICE_KEYS = ['input', 'output', 'cache_read', 'cache_write'] as const;
+
+/**
+ * `--prices FILE`: a YAML map of model prefix → {input, output, cache_read?, cache_write?} in
+ * USD per million tokens. Checked here so that neither a run nor `bridge serve` starts with
+ * a table the bridge would reject.
+ */
+export async function checkPricesFile(file: string): Promise<void> {
+  const path = resolve(file);
+  const shape = 'a YAML map of model: {input: USD, output: USD} per million tokens';
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(`--prices ${path} ${err.code === 'ENOENT' ? 'does not exist' : `cannot be read (${err.code ?? err.message})`}. Give ${shape}.`);
+  });
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length) throw new ConfigError(`--prices ${path}: invalid YAML (${doc.errors[0]!.message.split('\n')[0]}). Give ${shape}.`);
+  const table: unknown = doc.toJS();
+  if (table === null || table === undefined) return; // an empty file adds no prices
+  if (typeof table !== 'object' || Array.isArray(table)) throw new ConfigError(`--prices ${path}: expected ${shape}, found ${Array.isArray(table) ? 'a list' : `"${String(table)}"`}.`);
+  for (const [model, price] of Object.entries(table as Record<string, unknown>)) {
+    const entry = (price ?? {}) as Record<string, unknown>;
+    for (const key of PRICE_KEYS) {
+      const value = entry[key];
+      const required = key === 'input' || key === 'output';
+      if ((value === undefined && !required) || (typeof value === 'number' && value >= 0)) continue;
+      throw new ConfigError(`--prices ${path}: ${model}.${key} must be a price in USD per million tokens >= 0 (got ${JSON.stringify(value) ?? 'nothing'}).`);
+    }
+  }
+}
+
+/**
+ * The run.json of a run to resume, checked: a directory that is a run, a record that parses,
+ * and a format this cagebench reads.
+ */
+export async function readRunRecord(runDir: string): Promise<RunRecord> {
+  const info = await stat(runDir).catch(() => undefined);
+  const give = `Give the run directory 'cagebench run' printed (it holds run.json)`;
+  if (!info) throw new ConfigError(`${runDir} does not exist. ${give}.`);
+  if (!info.isDirectory()) {
+    throw new ConfigError(`${runDir} is a file, not a run directory. ${give}${basename(runDir) === 'run.json' ? `: ${dirname(runDir)}` : ''}.`);
+  }
+  const path = join(runDir, 'run.json');
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new ConfigError(`${runDir} is not a cagebench run directory (no run.json). ${give}.`);
+    throw new ConfigError(`${path} cannot be read (${err.code ?? err.message}).`);
+  });
+  let record: unknown;
+  try {
+    record = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${path} is not valid JSON (${(err as Error).message}): it is damaged or truncated, so this run cannot be resumed. Start a new run.`);
+  }
+  const r = (record ?? {}) as Partial<RunRecord>;
+  if (typeof record !== 'object' || Array.isArray(record) || typeof r.version !== 'number') {
+    throw new ConfigError(`${path} is not a cagebench run record (no format version). ${give}.`);
+  }
+  if (r.version !== LOG_VERSION) {
+    const by = r.harness?.version ? `cagebench ${r.harness.version}` : 'the cagebench that started it';
+    throw new ConfigError(`${path} is run format version ${r.version}; cagebench ${HARNESS_VERSION} reads version ${LOG_VERSION}. Resume it with ${by}, or start a new run.`);
+  }
+  if (typeof r.runId !== 'string' || typeof r.config !== 'object' || !Array.isArray(r.tasks)) {
+    throw new ConfigError(`${path} is not a complete run record (runId, config or tasks missing). Start a new run.`);
+  }
+  return record as RunRecord;
+}
