@@ -35,8 +35,10 @@ export interface UserConfig {
   readonly timeoutMultiplier?: number;
   /** Retries of a sample that ended in an infra error. @default 2 */
   readonly retries?: number;
-  /** More errors than this and the run stops starting samples and exits 1. @default unlimited */
+  /** Errors the run tolerates: more, and it stops starting samples; any beyond this exits 4. @default 0 */
   readonly maxErrors?: number;
+  /** Seconds the run waits for an unreachable Docker engine before it ends interrupted. @default 600 */
+  readonly engineGraceSec?: number;
   /**
    * Host environment variables a task may read through `${NAME}` in its env tables (Harbor
    * resolves those from the host). Only these names are passed; the values are never recorded.
@@ -104,6 +106,7 @@ export interface ResolvedConfig {
   readonly timeoutMultiplier: number;
   readonly retries: number;
   readonly maxErrors?: number;
+  readonly engineGraceSec: number;
   readonly passEnv: readonly string[];
   readonly failUnder?: number;
   readonly continueMessage: string;
@@ -141,6 +144,8 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
   const limit = int('--limit', user.limit, 1);
   const retries = int('--retries', user.retries, 0) ?? 2;
   const maxErrors = int('--max-errors', user.maxErrors, 0);
+  const engineGraceSec = user.engineGraceSec ?? 600;
+  if (!(engineGraceSec >= 0) || !Number.isFinite(engineGraceSec)) problems.push(`--engine-grace must be a number of seconds >= 0 (got ${engineGraceSec})`);
   for (const name of user.passEnv ?? []) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) problems.push(`--pass-env takes a variable name (letters, digits and _; got "${name}")`);
   const timeoutMultiplier = user.timeoutMultiplier ?? 1;
   if (!(timeoutMultiplier > 0) || !Number.isFinite(timeoutMultiplier)) problems.push(`--timeout-multiplier must be a number > 0 (got ${timeoutMultiplier})`);
@@ -186,6 +191,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     timeoutMultiplier,
     retries,
     maxErrors,
+    engineGraceSec,
     passEnv: user.passEnv ?? [],
     failUnder: user.failUnder,
     continueMessage: user.continueMessage ?? DEFAULT_CONTINUE_MESSAGE,

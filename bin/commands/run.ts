@@ -1,13 +1,14 @@
 // `cagebench run` and `cagebench resume`: flags into a UserConfig, a reporter chosen for the
 // terminal, Ctrl-C into an abort, and the run's exit code out.
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { RunOutcome } from '../../harness/index.ts';
 import { createReporter } from '../progress/index.ts';
 import { agentOption, integer, interruptOnSignals, keyValue, positiveNumber, report } from './shared.ts';
 
 function score(value: string): number {
   const n = Number(value);
-  if (!(n >= 0 && n <= 1)) throw new Error(`--fail-under must be a score between 0 and 1 (got "${value}")`);
+  // An InvalidArgumentError is a usage error to commander (one line, exit 2), not a crash.
+  if (value.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`--fail-under must be a score between 0 and 1, e.g. 0.8 (got "${value}")`);
   return n;
 }
 
@@ -45,7 +46,8 @@ export function addRunCommands(program: Command): void {
     .option('--run-id <id>', 'name of the run directory (default: time and a random suffix)')
     .option('--timeout-multiplier <x>', 'scale every phase timeout', positiveNumber('--timeout-multiplier'))
     .option('--retries <n>', 'retries of a sample that ends in an infra error (default 2)', integer('--retries', 0))
-    .option('--max-errors <n>', 'stop and exit 1 when errors exceed this', integer('--max-errors', 0))
+    .option('--max-errors <n>', 'errors the run tolerates (default 0): more exit 4, and past it no new sample starts', integer('--max-errors', 0))
+    .option('--engine-grace <seconds>', 'how long to wait for an unreachable Docker engine before the run ends interrupted, exit 75 (default 600)', integer('--engine-grace', 0))
     .option('--pass-env <NAME>', "let tasks read host variable NAME through ${NAME} in their env tables (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
     .option('--fail-under <score>', 'exit 1 when the mean score is below this', score)
     .option('--junit <file>', 'also write JUnit XML')
@@ -82,6 +84,7 @@ export function addRunCommands(program: Command): void {
           timeoutMultiplier: opts.timeoutMultiplier as number | undefined,
           retries: opts.retries as number | undefined,
           maxErrors: opts.maxErrors as number | undefined,
+          engineGraceSec: opts.engineGrace as number | undefined,
           passEnv: opts.passEnv as string[] | undefined,
           failUnder: opts.failUnder as number | undefined,
           junit: opts.junit as string | undefined,
@@ -113,11 +116,12 @@ export function addRunCommands(program: Command): void {
     .option('--junit <file>', 'also write JUnit XML')
     .option('--json', 'print summary.json to stdout instead of the table')
     .option('--offline', 'never download agent builds; they must be in the cache')
+    .option('--no-retry-errors', 'keep samples whose result is an infra error instead of running them again')
     .action(async (runDir: string, opts: Record<string, unknown>) => {
       await report(async () => {
         const { resume } = await import('../../harness/index.ts');
         return withProgress(Boolean(opts.json), (options) =>
-          resume(runDir, { ...options, concurrency: opts.concurrency as number | undefined, junit: opts.junit as string | undefined, offline: opts.offline as boolean | undefined }),
+          resume(runDir, { ...options, retryErrors: opts.retryErrors as boolean, concurrency: opts.concurrency as number | undefined, junit: opts.junit as string | undefined, offline: opts.offline as boolean | undefined }),
         );
       });
     });

@@ -1,5 +1,6 @@
 // Text shared by the progress reporters: one line per finished sample, the final table.
 import type { ResultRecord, SummaryRecord } from '../../harness/index.ts';
+import { errorsLine } from '../../harness/log/summary-text.ts';
 
 export function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : ms < 3_600_000 ? `${Math.round(ms / 1000)}s` : `${(ms / 3_600_000).toFixed(1)}h`;
@@ -23,23 +24,30 @@ export function resultLine(result: ResultRecord, done: number, total: number): s
   return `${head} ${outcome.padEnd(5)} ${result.sampleId}${score}${attempts}${retries} ${seconds(result.timings.durationMs)}${why}`;
 }
 
+/** What each warning code in a summary means, for the table. */
+const WARNINGS: Record<string, string> = {
+  no_tools: "the agent's first model request declared no tools",
+  reward_out_of_range: 'a score outside [0, 1] (or the task\'s metadata.reward_range), averaged in as it is',
+};
+
 export function summaryTable(summary: SummaryRecord, runDir: string): string {
   const { counts, score, passAtK } = summary;
+  const status = summary.interruptedBy === 'engine' ? 'interrupted: the Docker engine was gone too long' : summary.status;
   const rows: [string, string][] = [
-    ['run', `${summary.runId} (${summary.status})`],
+    ['run', `${summary.runId} (${status})`],
     ['agent', summary.agent],
     ['samples', `${counts.total} done${summary.pending ? `, ${summary.pending} pending` : ''}`],
     ['pass / fail / error', `${counts.pass} / ${counts.fail} / ${counts.error}`],
   ];
-  const kinds = Object.entries(summary.errorsByKind);
-  if (kinds.length) rows.push(['errors by kind', kinds.map(([k, n]) => `${k} ${n}`).join(', ')]);
+  if (counts.error) rows.push(['errors', errorsLine(summary)]);
   rows.push(['mean score', score.n ? `${score.mean.toFixed(3)} ± ${score.stderr.toFixed(3)} (n=${score.n}, errors excluded)` : 'n/a (nothing scored)']);
   const ks = Object.entries(passAtK);
   if (ks.length) rows.push(['pass@k', ks.map(([k, v]) => `@${k} ${v.toFixed(3)}`).join('  ')]);
   const byAttempt = Object.entries(summary.passesByAttempt ?? {});
   if (byAttempt.some(([a]) => a !== '1')) rows.push(['passes by attempt', byAttempt.map(([a, n]) => `#${a} ${n}`).join('  ')]);
   if (summary.retries) rows.push(['infra retries', String(summary.retries)]);
-  if (summary.warnings?.no_tools) rows.push(['warnings', `${summary.warnings.no_tools} sample(s): the agent's first model request declared no tools`]);
+  const warned = Object.entries(summary.warnings ?? {}).map(([code, n]) => `${n} sample(s): ${WARNINGS[code] ?? code}`);
+  if (warned.length) rows.push(['warnings', warned.join('; ')]);
   if (summary.usage) {
     const u = summary.usage;
     rows.push(['model use', `${u.requests} call(s), ${u.inputTokens} in / ${u.outputTokens} out tokens (${u.cacheReadTokens} cached), $${u.costUsd.toFixed(4)}`]);

@@ -1,6 +1,7 @@
 // When and how long to wait before calling upstream again. Retries happen only before the
 // first byte of a response has gone to the agent: a stream once started is never replayed.
 import { UpstreamError } from '../models/provider.ts';
+import { fullJitter } from '../backoff.ts';
 
 export interface RetryPolicy {
   /** Retries after the first call. @default 5 */
@@ -41,22 +42,8 @@ export function retryDelay(
 ): number | undefined {
   if (retry > policy.maxRetries || !isRetryable(err, policy)) return undefined;
   const hinted = (err as UpstreamError).options.retryAfterMs;
-  const delay = Math.min(policy.maxDelayMs, hinted ?? random() * Math.min(policy.maxDelayMs, policy.baseMs * 2 ** (retry - 1)));
+  const delay = Math.min(policy.maxDelayMs, hinted ?? fullJitter(retry, { baseMs: policy.baseMs, capMs: policy.maxDelayMs }, random));
   return waitedMs + delay > policy.maxTotalMs ? undefined : Math.round(delay);
 }
 
-/** A sleep that an abort cuts short (rejecting), so an interrupted run never waits out a backoff. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+export { sleep } from '../backoff.ts';

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentAdapter } from '../../agents/index.ts';
 import { SandboxError } from '../../sandboxes/index.ts';
+import { CagebenchError } from '../errors.ts';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run, type RunReporter } from '../index.ts';
 import { FIXTURES, leftovers, outDir, results, SUITES } from './support.ts';
@@ -130,7 +131,7 @@ describe('errors', () => {
     expect(await leftovers(runId)).toBe(0);
   });
 
-  it('an error is an error, never a fail: it is left out of the score, and --max-errors makes the exit 1', async () => {
+  it('an error is an error, never a fail: it is left out of the score, and past --max-errors nothing new starts (exit 4)', async () => {
     const broken: AgentAdapter = {
       name: 'broken',
       needsModel: false,
@@ -144,8 +145,53 @@ describe('errors', () => {
     expect(outcome.summary.score.n).toBe(0);
     expect(outcome.summary.status).toBe('aborted'); // the first error exceeded 0: nothing more was started
     expect(outcome.summary.pending).toBeGreaterThan(0);
-    expect(outcome.exitCode).toBe(1);
-    expect(outcome.reasons.join()).toMatch(/--max-errors 0/);
+    expect(outcome.exitCode).toBe(4);
+    expect(outcome.reasons.join()).toMatch(/^1 error \(infra 1\), not scored; 'cagebench resume .*' runs the infra errors again$/);
+  });
+
+  it('any error exits 4 unless --max-errors allows that many, and says how many of each kind', async () => {
+    // answer-42 passes, the other two quick tasks end in a task error.
+    const picky: AgentAdapter = {
+      name: 'picky',
+      needsModel: false,
+      run: async (ctx) => {
+        if (ctx.task.id === 'answer-42') return { timedOut: false, exitCode: 0, finalMessage: '42' };
+        throw new CagebenchError('CB_TASK_BROKEN', 'task', `${ctx.task.id} cannot be done`);
+      },
+    };
+    const strict = await run({ paths: [QUICK], agent: picky, concurrency: 2, out: await outDir(), runId: testRunId('errors-exit') });
+    expect(strict.summary.counts).toMatchObject({ pass: 1, error: 2 });
+    expect(strict.summary.status).toBe('completed');
+    expect(strict.exitCode).toBe(4);
+    expect(strict.reasons).toEqual(['2 errors (task 2), not scored']);
+    const tolerant = await run({ paths: [QUICK], agent: picky, maxErrors: 2, concurrency: 2, out: await outDir(), runId: testRunId('errors-allowed') });
+    expect(tolerant.exitCode).toBe(0);
+    expect(tolerant.summary.counts.error).toBe(2);
+  });
+
+  it('a sandbox that cannot be removed never replaces the error that ended the sample', async () => {
+    const agent: AgentAdapter = {
+      name: 'messy',
+      needsModel: false,
+      run: async (ctx) => {
+        // The sandbox goes, but its removal then reports a failure, as when the engine vanishes.
+        const sandbox = ctx.sandbox as typeof ctx.sandbox & { stop(): Promise<void> };
+        const stop = sandbox.stop.bind(sandbox);
+        sandbox.stop = async () => {
+          await stop();
+          throw new Error('removal failed: engine gone');
+        };
+        throw new CagebenchError('CB_AGENT_CRASHED', 'agent', 'the agent crashed on purpose');
+      },
+    };
+    const runId = testRunId('cleanup-fails');
+    const outcome = await run({ paths: [QUICK], task: 'answer-42', agent, out: await outDir(), runId });
+    const [r] = await results(outcome.runDir);
+    expect(r!.error).toMatchObject({ kind: 'agent', code: 'CB_AGENT_CRASHED', message: 'the agent crashed on purpose' });
+    expect(r!.retries).toBe(0);
+    const events = await readFile(join(outcome.runDir, 'samples', 'answer-42__e1', 'events.jsonl'), 'utf8');
+    expect(events).toMatch(/"type":"sandbox.cleanup_failed".*removal failed: engine gone/);
+    expect(await leftovers(runId)).toBe(0);
   });
 
   it('--fail-under exits 1 when the mean score is below it, and --junit tells fails from errors', async () => {

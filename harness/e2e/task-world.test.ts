@@ -4,7 +4,8 @@
 // - `${NAME}` host references reach the sandbox only through --pass-env, and a missing one
 //   stops the run before run.json is written;
 // - a healthcheck is waited for before the agent starts;
-// - a scripted solver whose solution fails says so instead of claiming success.
+// - a scripted solver whose solution fails says so instead of claiming success;
+// - a reward outside [0, 1] is kept but flagged, unless the task declares its range.
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
@@ -98,4 +99,21 @@ describe('the scripted solver', () => {
     expect(r!.outcome).toBe('fail');
     expect(r!.attempts[0]!.agent.finalMessage).toBe('Failed: the reference solution exited 7, so the task is not solved.');
   }, 300_000);
+});
+
+describe('rewards out of range', () => {
+  it('keeps a reward of 7 but flags it in events, the result and the summary, unless the task declares a 0-10 range', async () => {
+    const runId = testRunId('reward-range');
+    const outcome = await run({ paths: [join(WORLD, 'rewards')], agent: 'oracle', out: await outDir(), runId });
+    const byId = new Map((await results(outcome.runDir)).map((r) => [r.taskId, r]));
+    const seven = byId.get('seven')!;
+    expect(seven.score).toBe(7);
+    expect(seven.warnings).toEqual([{ code: 'reward_out_of_range', message: expect.stringMatching(/the score 7 is outside \[0, 1\]; .*metadata.reward_range/) }]);
+    expect((await sampleEvents(outcome.runDir, 'seven__e1')).some((e) => e.type === 'score.out_of_range' && e.value === 7)).toBe(true);
+    const declared = byId.get('ten-scale')!;
+    expect(declared.score).toBe(7);
+    expect(declared.warnings).toBeUndefined();
+    expect(outcome.summary.warnings).toEqual({ reward_out_of_range: 1 });
+    expect(await leftovers(runId)).toBe(0);
+  }, 120_000);
 });

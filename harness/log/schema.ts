@@ -135,6 +135,8 @@ export interface ResultRecord {
   /** Infra errors retried before this result; each is in events.jsonl. */
   readonly retries: number;
   readonly retriedErrors: readonly ErrorRecord[];
+  /** Earlier tries of this sample that `resume` ran again (an infra error, an unreadable result), kept under history/, oldest first. */
+  readonly history?: readonly string[];
   /** Things that went oddly without ending the sample, e.g. `no_tools` (the agent's first model request declared no tools). */
   readonly warnings?: readonly WarningRecord[];
   readonly timings: {
@@ -148,7 +150,11 @@ export interface ResultRecord {
 }
 
 export interface WarningRecord {
-  readonly code: 'no_tools';
+  /**
+   * `no_tools`: the agent's first model request declared no tools. `reward_out_of_range`: a
+   * score outside [0, 1] (or outside the task's `metadata.reward_range`), kept as it is.
+   */
+  readonly code: 'no_tools' | 'reward_out_of_range';
   readonly message: string;
 }
 
@@ -165,6 +171,10 @@ export interface SummaryRecord {
   readonly version: typeof LOG_VERSION;
   readonly runId: string;
   readonly status: RunStatus;
+  /** What interrupted an `interrupted` run: a signal (Ctrl-C), or the Docker engine gone longer than --engine-grace. */
+  readonly interruptedBy?: 'signal' | 'engine';
+  /** Times the Docker engine stopped answering during this invocation, when it did. */
+  readonly engineOutages?: number;
   readonly agent: string;
   readonly counts: { readonly pass: number; readonly fail: number; readonly error: number; readonly total: number };
   /** Samples planned but without a result (interrupted or aborted runs). */

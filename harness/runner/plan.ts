@@ -1,7 +1,9 @@
 // Which samples a run consists of, and which of them are still to do: a sample whose
-// result.json exists is done, whatever happened to the process that wrote it.
-import { existsSync } from 'node:fs';
+// result.json can be read is done, whatever happened to the process that wrote it, unless
+// it ended in an infra error and the run is asked to try those again.
+import { readFile } from 'node:fs/promises';
 import type { Task } from '../../tasks/index.ts';
+import type { ResultRecord } from '../log/schema.ts';
 import { samplePaths } from '../log/writer.ts';
 
 export interface Sample {
@@ -24,6 +26,26 @@ export function planSamples(tasks: readonly Task[], epochs: number): Sample[] {
   return samples;
 }
 
-export function isDone(runDir: string, sample: Sample): boolean {
-  return existsSync(samplePaths(runDir, sample.id).result);
+export type SampleState =
+  | { readonly state: 'todo' }
+  | { readonly state: 'done'; readonly result: ResultRecord }
+  /** A result.json that is not a whole JSON record (a crash while writing it, a disk that filled). */
+  | { readonly state: 'unreadable'; readonly path: string; readonly reason: string };
+
+export async function sampleState(runDir: string, sample: Sample): Promise<SampleState> {
+  const path = samplePaths(runDir, sample.id).result;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'todo' };
+    return { state: 'unreadable', path, reason: (err as Error).message };
+  }
+  try {
+    const result = JSON.parse(text) as ResultRecord;
+    if (typeof result?.outcome !== 'string') return { state: 'unreadable', path, reason: 'it holds no outcome' };
+    return { state: 'done', result };
+  } catch (err) {
+    return { state: 'unreadable', path, reason: text.trim() ? `not whole JSON (${(err as Error).message})` : 'it is empty' };
+  }
 }

@@ -16,13 +16,17 @@ import { ConfigError } from '../errors.ts';
 import { toJunit } from '../log/junit.ts';
 import { createBridge, loadFilter } from '../bridge/index.ts';
 import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type SummaryRecord } from '../log/schema.ts';
-import { readJson, samplePaths, writeJsonAtomic } from '../log/writer.ts';
-import { isDone, planSamples, type Sample } from './plan.ts';
+import { moveToHistory, readJson, samplePaths, writeJsonAtomic } from '../log/writer.ts';
+import { planSamples, sampleState, type Sample } from './plan.ts';
 import type { RunReporter } from './reporter.ts';
 import { prebuild, runTrial } from './trial.ts';
 import { prepareBuilds } from './builds.ts';
+import { checkRunInputs, loadSelectedTasks, readRunRecord } from './validate.ts';
 import { withHostEnv } from './host-env.ts';
 import { preflight } from './preflight.ts';
+import { EngineBreaker } from './engine-breaker.ts';
+import { errorsLine } from '../log/summary-text.ts';
+import { EXIT_ENGINE_LOST, EXIT_FAIL_UNDER, EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLE_ERRORS } from '../exit-codes.ts';
 
 const { version: HARNESS_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -30,26 +34,32 @@ export interface RunOptions {
   readonly reporter?: RunReporter;
   /** Abort to interrupt: no new samples, live sandboxes torn down, finished results kept. */
   readonly signal?: AbortSignal;
+  /** Run again the samples whose result is an infra error (resume). @default true */
+  readonly retryErrors?: boolean;
 }
 
 export interface RunOutcome {
   readonly runDir: string;
   readonly summary: SummaryRecord;
-  /** 0 completed; 1 too many errors or score under --fail-under; 130 interrupted. */
+  /** See harness/exit-codes.ts: 0 ok, 1 under --fail-under, 4 sample errors, 75 engine lost, 130 interrupted. */
   readonly exitCode: number;
   readonly reasons: readonly string[];
 }
 
 export async function run(user: UserConfig, options: RunOptions = {}): Promise<RunOutcome> {
+  // Every input is checked before the run directory exists: a bad one leaves nothing behind.
   const config = resolveConfig(user);
   const agent = typeof config.agent === 'string' ? createAgent(config.agent, config.agentOptions) : config.agent;
-  const loaded = selectTasks(await loadTasks([...config.paths], { filter: config.task }), config);
+  await checkRunInputs(config, agent);
+  const loaded = selectTasks(await loadSelectedTasks(config.paths, config.task), config);
   // Before run.json: a task that needs a host variable the run does not pass never starts.
   const tasks = withHostEnv(loaded, config);
   const runDir = join(config.out, config.runId);
   if (existsSync(join(runDir, 'run.json'))) {
     throw new ConfigError(`Run directory ${runDir} already holds a run. Finish it with 'cagebench resume ${runDir}', or choose another --run-id.`);
   }
+  // A malformed DOCKER_HOST or an engine that does not answer fails here, before run.json.
+  await connectEngine();
   await mkdir(runDir, { recursive: true });
   const record: RunRecord = {
     version: LOG_VERSION,
@@ -74,8 +84,7 @@ export interface ResumeOverrides {
 
 /** Finish a run: samples with a result.json are skipped; changed tasks are refused. */
 export async function resume(runDir: string, options: RunOptions & ResumeOverrides = {}): Promise<RunOutcome> {
-  const record = await readJson<RunRecord>(join(runDir, 'run.json'));
-  if (!record) throw new ConfigError(`${runDir} is not a cagebench run directory (no run.json). Give the directory 'cagebench run' printed.`);
+  const record = await readRunRecord(runDir);
   const c = record.config;
   const config = resolveConfig({
     ...c,
@@ -88,6 +97,7 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
   });
 
   const agent = typeof config.agent === 'string' ? createAgent(config.agent, config.agentOptions) : config.agent;
+  await checkRunInputs(config, agent);
   const loaded = await loadTasks([...config.paths], { filter: config.task });
   const byId = new Map(loaded.map((t) => [t.id, t]));
   const changed = record.tasks.flatMap((ref) => {
@@ -107,6 +117,27 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
   return execute(config, agent, tasks, runDir, options);
 }
 
+/**
+ * The samples still to run. A result that ended in an infra error (when `retryErrors`) or a
+ * result.json that cannot be read is moved to history/ first, so nothing is lost.
+ */
+async function samplesToRun(all: readonly Sample[], runDir: string, options: { retryErrors: boolean; note: (line: string) => void }): Promise<Sample[]> {
+  const todo: Sample[] = [];
+  let infra = 0;
+  for (const sample of all) {
+    const found = await sampleState(runDir, sample);
+    if (found.state === 'done' && !(options.retryErrors && found.result.outcome === 'error' && found.result.error?.kind === 'infra')) continue;
+    if (found.state !== 'todo') {
+      const kept = await moveToHistory(runDir, sample.id);
+      if (found.state === 'unreadable') options.note(`${found.path} cannot be read (${found.reason}): ${sample.id} runs again; the old directory is kept as ${kept}`);
+      else infra++;
+    }
+    todo.push(sample);
+  }
+  if (infra) options.note(`${infra} sample(s) that ended in an infra error run again; their earlier tries are kept under history/ (--no-retry-errors keeps them as they are)`);
+  return todo;
+}
+
 function selectTasks(tasks: Task[], config: ResolvedConfig): Task[] {
   return config.limit === undefined ? tasks : tasks.slice(0, config.limit);
 }
@@ -115,7 +146,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
   const reporter = options.reporter ?? {};
   const startedAt = new Date();
   const all = planSamples(tasks, config.epochs);
-  const todo = all.filter((s) => !isDone(runDir, s));
+  const todo = await samplesToRun(all, runDir, { retryErrors: options.retryErrors ?? true, note: (line) => reporter.onNote?.(line) });
   reporter.onRunStart?.({ runId: config.runId, runDir, agent: agent.name, tasks: tasks.length, total: all.length, alreadyDone: all.length - todo.length });
 
   if (agent.needsModel && !config.model) {
@@ -124,7 +155,12 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
   // One bridge per run. Model-only sandboxes reach it through their relay, which connects to
   // the host's address on the engine's default bridge: so it listens on every address, and
   // only a live sample's token gets an answer.
-  const filter = agent.needsModel && config.bridge.filter ? await loadFilter(config.bridge.filter) : undefined;
+  // The engine first: when none answers, the CLI says so at once and nothing is left open.
+  const provider = await createDockerProvider();
+  const filter = agent.needsModel && config.bridge.filter ? await loadFilter(config.bridge.filter).catch(async (err: unknown) => {
+    await provider[Symbol.asyncDispose]();
+    throw err;
+  }) : undefined;
   const bridge = agent.needsModel
     ? await createBridge({
         host: '0.0.0.0',
@@ -132,9 +168,11 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
         logBodies: config.bridge.logBodies,
         pricesFile: config.bridge.prices,
         openai: config.bridge.openai,
+      }).catch(async (err: unknown) => {
+        await provider[Symbol.asyncDispose]();
+        throw err;
       })
     : undefined;
-  const provider = await createDockerProvider();
   // The agent's builds are fetched once, before any sample, and kept from eviction meanwhile.
   const builds = agent.builds?.length
     ? await prepareBuilds(agent.builds, { version: config.agentVersion, offline: config.offline, provider, log: (line) => process.stderr.write(`cagebench: ${line}\n`) }).catch(async (err: unknown) => {
@@ -162,13 +200,35 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
   }
   const interrupt = new AbortController();
   let status = 'completed' as RunStatus; // 'aborted' once --max-errors is exceeded: nothing new starts
+  let interruptedBy: 'signal' | 'engine' | undefined;
   const onAbort = (): void => {
     status = 'interrupted';
+    interruptedBy ??= 'signal';
     interrupt.abort();
     void provider.close(); // tears down live sandboxes; their samples end without a result
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const graceMs = config.engineGraceSec * 1000;
+  const engine = new EngineBreaker({
+    ping: () => provider.ping(),
+    graceMs,
+    signal: interrupt.signal,
+    onDown: () =>
+      reporter.onNote?.(`the Docker engine at ${provider.engine.address} stopped answering: no new sample starts; waiting up to ${duration(graceMs)} for it (--engine-grace)`),
+    onBack: (downMs) => {
+      reporter.onNote?.(`the Docker engine is back after ${duration(downMs)}: samples the outage ended run again`);
+      void provider.reap(); // what could not be removed while it was gone
+    },
+    onLost: (downMs) => {
+      reporter.onNote?.(`the Docker engine has not answered for ${duration(downMs)}: the run stops; finish it with 'cagebench resume ${runDir}' once the engine is back`);
+      if (status === 'completed') {
+        status = 'interrupted';
+        interruptedBy = 'engine';
+      }
+    },
+  });
 
   let errors = 0;
   // Separate pools (above): a sample waits for its image build without holding a sandbox slot.
@@ -189,14 +249,18 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
           onRetry: (error: ErrorRecord, retry: number) => reporter.onSampleRetry?.(ref, error, retry),
           bridge: bridge && { server: bridge, filter },
           builds,
+          engine,
         };
         await prebuild(sample, deps);
-        const result = await sandboxSlots(() => runTrial(sample, deps));
-        if (!result) return;
-        reporter.onSampleEnd?.(result);
-        if (result.outcome === 'error' && ++errors > (config.maxErrors ?? Infinity) && status === 'completed') {
-          status = 'aborted'; // samples not yet started will not start; running ones finish
-        }
+        const result = await sandboxSlots(async () => {
+          const ended = await runTrial(sample, deps);
+          // Counted before the slot is released, so the next queued sample already sees it.
+          if (ended?.outcome === 'error' && ++errors > (config.maxErrors ?? Infinity) && status === 'completed') {
+            status = 'aborted'; // samples not yet started will not start; running ones finish
+          }
+          return ended;
+        });
+        if (result) reporter.onSampleEnd?.(result);
       }),
     );
   } finally {
@@ -206,26 +270,49 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
     await builds?.release();
   }
 
-  const results = (await Promise.all(all.map((s) => readJson<ResultRecord>(samplePaths(runDir, s.id).result)))).filter(
-    (r): r is ResultRecord => r !== undefined,
-  );
-  const summary = buildSummary(config, agent.name, results, all.length, status, startedAt);
+  const results = (await Promise.all(all.map((s) => sampleState(runDir, s)))).flatMap((found) => (found.state === 'done' ? [found.result] : []));
+  const summary = {
+    ...buildSummary(config, agent.name, results, all.length, status, startedAt),
+    ...(interruptedBy ? { interruptedBy } : {}),
+    ...(engine.count ? { engineOutages: engine.count } : {}),
+  };
   await writeJsonAtomic(join(runDir, 'summary.json'), summary);
   if (config.junit) await writeFile(config.junit, toJunit(config.runId, results));
 
   const reasons: string[] = [];
-  if (status === 'interrupted') reasons.push(`interrupted with ${summary.pending} sample(s) to go; finish with: cagebench resume ${runDir}`);
-  if (config.maxErrors !== undefined && summary.counts.error > config.maxErrors) {
-    reasons.push(`${summary.counts.error} error(s), more than --max-errors ${config.maxErrors}`);
+  if (status === 'interrupted') {
+    const why = interruptedBy === 'engine' ? `the Docker engine at ${provider.engine.address} did not come back within --engine-grace ${duration(graceMs)}` : 'interrupted';
+    reasons.push(`${why}: ${summary.pending} sample(s) to go; finish with: cagebench resume ${runDir}`);
+  }
+  const tooManyErrors = summary.counts.error > (config.maxErrors ?? 0);
+  if (tooManyErrors) {
+    const allowed = config.maxErrors ? `, more than --max-errors ${config.maxErrors}` : '';
+    const again = summary.errorsByKind.infra ? `; 'cagebench resume ${runDir}' runs the infra errors again` : '';
+    reasons.push(`${errorsLine(summary)}${allowed}${again}`);
   }
   // Nothing scored (every sample an error) is not a score above the bar either.
   if (config.failUnder !== undefined && !(summary.score.n > 0 && summary.score.mean >= config.failUnder)) {
     const mean = summary.score.n > 0 ? summary.score.mean.toFixed(3) : 'n/a (nothing scored)';
     reasons.push(`mean score ${mean} is under --fail-under ${config.failUnder}`);
   }
-  const exitCode = status === 'interrupted' ? 130 : reasons.length ? 1 : 0;
+  const exitCode =
+    status === 'interrupted'
+      ? interruptedBy === 'engine'
+        ? EXIT_ENGINE_LOST
+        : EXIT_INTERRUPTED
+      : tooManyErrors
+        ? EXIT_SAMPLE_ERRORS
+        : reasons.length
+          ? EXIT_FAIL_UNDER
+          : EXIT_OK;
   reporter.onRunEnd?.(summary, { runDir, exitCode, reasons });
   return { runDir, summary, exitCode, reasons };
+}
+
+/** 90 → "90 s", 600 → "10 min". */
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
 }
 
 function buildSummary(

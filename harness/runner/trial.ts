@@ -13,11 +13,13 @@ import { createScorer, type Score } from '../../scorers/index.ts';
 import type { Task } from '../../tasks/index.ts';
 import type { ResolvedConfig } from '../config.ts';
 import { CagebenchError, sampleError } from '../errors.ts';
+import { fullJitter, sleep } from '../backoff.ts';
+import type { EngineBreaker } from './engine-breaker.ts';
 import type { AttemptRecord, ErrorRecord, ModelUsageRecord, ResultRecord, WarningRecord } from '../log/schema.ts';
 import { baseUrls, type Bridge, type RequestFilter, type SessionTotals } from '../bridge/index.ts';
 import { LOG_VERSION } from '../log/schema.ts';
 import { mockSolves, shellQuote } from '../models/providers/mock.ts';
-import { EventLog, samplePaths, writeJsonAtomic } from '../log/writer.ts';
+import { EventLog, historyOf, samplePaths, writeJsonAtomic } from '../log/writer.ts';
 import type { Sample } from './plan.ts';
 import { WorkspaceTracker } from './workspace.ts';
 import { waitHealthy } from './healthcheck.ts';
@@ -40,7 +42,15 @@ export interface TrialDeps {
   readonly bridge?: { readonly server: Bridge; readonly filter?: RequestFilter };
   /** The agent's builds from the cache, when it needs any. */
   readonly builds?: RunBuilds;
+  /** Holds samples while the engine is gone; says whether an infra error was an outage. */
+  readonly engine: EngineBreaker;
 }
+
+/** Waits before an infra retry: full jitter, at least 1 s, at most 60 s. */
+const RETRY_BACKOFF = { baseMs: 2_000, capMs: 60_000 };
+const MIN_RETRY_WAIT_MS = 1_000;
+/** Reruns of one sample after engine outages, before they count as ordinary retries. */
+const MAX_OUTAGE_RERUNS = 5;
 
 /** Raised inside a trial the run is interrupting: it ends without a result. */
 class Interrupted extends Error {}
@@ -80,27 +90,41 @@ export async function runTrial(sample: Sample, deps: TrialDeps): Promise<ResultR
   const events = new EventLog(paths.events);
   const startedAt = new Date();
   const retriedErrors: ErrorRecord[] = [];
+  let outageReruns = 0;
   events.append('sample.start', { sampleId: sample.id, taskId: sample.task.id, epoch: sample.epoch, agent: deps.agent.name });
+  const interrupted = (reason: 'signal' | 'engine'): undefined => {
+    events.append('sample.interrupted', { reason });
+    return undefined;
+  };
   try {
     for (;;) {
+      // While the engine is gone nothing starts; once the run gave up on it, nothing will.
+      if (!(await deps.engine.ready())) return interrupted('engine');
+      if (deps.signal.aborted) return interrupted('signal');
       const progress: Progress = { attempts: [], environmentMs: 0, agentMs: 0, verifierMs: 0 };
       try {
         await attemptSample(sample, deps, events, progress, paths);
         return await finish(sample, deps, events, paths.result, startedAt, progress, retriedErrors);
       } catch (err) {
-        if (err instanceof Interrupted || deps.signal.aborted) {
-          events.append('sample.interrupted', {});
-          return undefined;
-        }
+        if (err instanceof Interrupted || deps.signal.aborted) return interrupted('signal');
         const error = sampleError(err);
         events.append('sample.error', { ...error, retry: retriedErrors.length });
-        if (error.kind === 'infra' && retriedErrors.length < deps.config.retries) {
-          retriedErrors.push(error);
-          events.append('sample.retry', { retry: retriedErrors.length, of: deps.config.retries, reason: error.message });
-          deps.onRetry?.(error, retriedErrors.length);
+        if (error.kind !== 'infra') return await finish(sample, deps, events, paths.result, startedAt, progress, retriedErrors, error);
+        // An infra error while the engine is gone is the outage's, not the sample's: it runs
+        // again once the engine is back, without spending a retry, or ends with the run.
+        const engine = await deps.engine.afterError();
+        if (engine === 'lost') return interrupted('engine');
+        if (engine === 'back' && outageReruns < MAX_OUTAGE_RERUNS) {
+          outageReruns++;
+          events.append('sample.rerun', { reason: 'engine outage', error: error.message, rerun: outageReruns });
           continue;
         }
-        return await finish(sample, deps, events, paths.result, startedAt, progress, retriedErrors, error);
+        if (retriedErrors.length >= deps.config.retries) return await finish(sample, deps, events, paths.result, startedAt, progress, retriedErrors, error);
+        retriedErrors.push(error);
+        const waitMs = Math.max(MIN_RETRY_WAIT_MS, fullJitter(retriedErrors.length, RETRY_BACKOFF));
+        events.append('sample.retry', { retry: retriedErrors.length, of: deps.config.retries, reason: error.message, waitMs });
+        deps.onRetry?.(error, retriedErrors.length);
+        if (!(await sleep(waitMs, deps.signal).then(() => true, () => false))) return interrupted('signal');
       }
     }
   } finally {
@@ -134,7 +158,30 @@ async function attemptSample(
     ...(task.environment.env ? { env: task.environment.env } : {}),
     buildTimeoutMs: scale(task.environment.buildTimeoutSec),
   };
-  await using sandbox = await provider.start(spec);
+  const sandbox = await provider.start(spec);
+  try {
+    await inSandbox({ sample, deps, events, progress, paths }, sandbox, spec, envStarted);
+  } finally {
+    // A sandbox that cannot be removed (the engine went away) must not replace what ended the sample.
+    await sandbox.stop().catch((err: unknown) => events.append('sandbox.cleanup_failed', { id: sandbox.id.slice(0, 12), error: sampleError(err).message }));
+  }
+}
+
+/** One try of a sample, as the code in its sandbox sees it. */
+interface TryContext {
+  readonly sample: Sample;
+  readonly deps: TrialDeps;
+  readonly events: EventLog;
+  readonly progress: Progress;
+  readonly paths: ReturnType<typeof samplePaths>;
+}
+
+/** Everything between the sandbox's start and its removal. */
+async function inSandbox({ sample, deps, events, progress, paths }: TryContext, sandbox: Sandbox, spec: SandboxSpec, envStarted: number): Promise<void> {
+  const { task } = sample;
+  const { config } = deps;
+  const scale = (sec: number): number => Math.round(sec * config.timeoutMultiplier * 1000);
+  const bridge = deps.bridge;
   const source = task.environment.source;
   // Which image ran, and whether a docker_image had to be built from its Dockerfile instead.
   const image = 'image' in source && source.dockerfile ? { image: sandbox.image, built: sandbox.image !== source.image } : { image: sandbox.image };
@@ -170,11 +217,11 @@ async function attemptSample(
     await attemptsLoop(sample, deps, { sandbox, workdir, workspace, events, progress, paths, model, totals: () => session?.totals, installed, identity });
     if (task.artifacts?.length) await collectArtifacts(sandbox, task.artifacts, paths.artifacts, (type, fields) => events.append(type, fields));
   } finally {
-    await workspace.dispose();
+    await workspace.dispose().catch((err: unknown) => events.append('workspace.cleanup_failed', { error: sampleError(err).message }));
     if (session) {
       bridge!.server.closeSession(session);
       progress.usage = usageRecord(session.totals);
-      if (session.warnings.length) progress.warnings = [...session.warnings];
+      if (session.warnings.length) progress.warnings = [...(progress.warnings ?? []), ...session.warnings];
     }
   }
 }
@@ -306,12 +353,12 @@ async function attemptsLoop(sample: Sample, deps: TrialDeps, loop: LoopContext):
     const agentMs = Math.round(performance.now() - agentStarted);
     progress.agentMs += agentMs;
     const totalsAfter = totals();
-    events.append('agent.end', { attempt, exitCode: result.exitCode, timedOut: result.timedOut, stopReason: result.stopReason, durationMs: agentMs });
+    events.append('agent.end', { attempt, exitCode: result.exitCode, timedOut: result.timedOut, signal: result.signal, stopReason: result.stopReason, durationMs: agentMs });
     if (deps.signal.aborted) throw new Interrupted();
     // What the agent left, taken before the scorer runs anything in the workdir.
     const changes = await workspace.after(attempt);
     const ran = {
-      agent: { exitCode: result.exitCode, timedOut: result.timedOut, durationMs: agentMs, finalMessage: result.finalMessage, sessionId: result.sessionId },
+      agent: { exitCode: result.exitCode, timedOut: result.timedOut, signal: result.signal, durationMs: agentMs, finalMessage: result.finalMessage, sessionId: result.sessionId },
       stopReason: result.stopReason,
       usage: result.usage,
       modelUsage: totalsBefore && totalsAfter ? usageBetween(totalsBefore, totalsAfter) : undefined,
@@ -338,6 +385,11 @@ async function attemptsLoop(sample: Sample, deps: TrialDeps, loop: LoopContext):
     progress.verifierMs += spent;
     progress.attempts.push({ attempt, score: score.value, values: score.values, passed: score.passed, explanation: score.explanation, ...ran, verifierMs: spent, changes });
     events.append('score', { attempt, value: score.value, values: score.values, passed: score.passed, explanation: score.explanation });
+    const outside = outOfRange(score.value, task);
+    if (outside) {
+      events.append('score.out_of_range', { attempt, value: score.value, range: outside.range });
+      progress.warnings = [...(progress.warnings ?? []), { code: 'reward_out_of_range', message: `attempt ${attempt}: ${outside.message}` }];
+    }
     if (score.passed) return;
     if (attempt < attempts && !agent.continue) {
       events.append('attempts.end', { reason: `${agent.name} cannot continue a session`, attempts: attempt });
@@ -347,6 +399,19 @@ async function attemptsLoop(sample: Sample, deps: TrialDeps, loop: LoopContext):
     if (attempt < attempts) await workspace.before(attempt + 1);
     previous = result;
   }
+}
+
+/**
+ * A score outside [0, 1] (or the range the task declares in `metadata.reward_range`) is
+ * kept, since a task may mean it, but flagged: averaged with 0/1 scores it dominates the mean.
+ */
+function outOfRange(value: number, task: Task): { range: [number, number]; message: string } | undefined {
+  const declared = task.metadata.reward_range;
+  const [lo, hi] = Array.isArray(declared) ? (declared as unknown[]) : [];
+  const range: [number, number] = typeof lo === 'number' && typeof hi === 'number' ? [lo, hi] : [0, 1];
+  if (value >= range[0] && value <= range[1]) return undefined;
+  const where = declared === undefined ? 'outside [0, 1]; a task whose rewards mean another range declares it as metadata.reward_range = [min, max]' : `outside the task's metadata.reward_range [${range.join(', ')}]`;
+  return { range, message: `the score ${value} is ${where}` };
 }
 
 async function finish(
@@ -360,6 +425,7 @@ async function finish(
   error?: ErrorRecord,
 ): Promise<ResultRecord> {
   const endedAt = new Date();
+  const history = await historyOf(deps.runDir, sample.id);
   const last = [...progress.attempts].reverse().find((a) => a.score !== undefined);
   const outcome = error ? 'error' : last?.passed ? 'pass' : 'fail';
   const result: ResultRecord = {
@@ -378,6 +444,7 @@ async function finish(
     error,
     retries: retriedErrors.length,
     retriedErrors,
+    ...(history.length ? { history } : {}),
     ...(progress.warnings?.length ? { warnings: progress.warnings } : {}),
     timings: {
       startedAt: startedAt.toISOString(),

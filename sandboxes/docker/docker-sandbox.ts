@@ -21,7 +21,8 @@ export class DockerSandbox implements Sandbox {
     readonly spec: SandboxSpec,
     readonly image: string,
     private readonly network: SampleNetwork | undefined,
-    private readonly onStopped: () => void,
+    /** Called once stop() is over; `removed` false when the container could not be removed. */
+    private readonly onStopped: (removed: boolean) => void,
     endpoint?: SandboxEndpoint,
   ) {
     const reach = network?.endpoint ?? endpoint;
@@ -77,13 +78,15 @@ export class DockerSandbox implements Sandbox {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      let removed = false;
       try {
         await this.container.remove({ force: true, v: true }).catch((err: unknown) => {
           if (engineStatus(err) !== 404 && !/already in progress/.test(engineMessage(err))) throw err;
         });
+        removed = true;
         await this.network?.release();
       } finally {
-        this.onStopped();
+        this.onStopped(removed);
       }
     })();
     return this.stopping;

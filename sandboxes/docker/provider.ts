@@ -32,6 +32,8 @@ export class DockerProvider implements SandboxProvider {
   readonly name = 'docker';
   readonly images: ImageStore;
   private readonly live = new Set<DockerSandbox>();
+  /** Containers whose removal failed (the engine was gone): removed again by reap() and close(). */
+  private readonly leftovers = new Set<string>();
   /** Starts between image and registration: close() waits for them so none slips past it. */
   private readonly creating = new Set<Promise<unknown>>();
   private closed = false;
@@ -101,9 +103,35 @@ export class DockerProvider implements SandboxProvider {
       }
       throw new SandboxError('CB_SANDBOX_FAILED', `Could not start the sandbox for ${spec.sampleId} from ${image}: ${engineMessage(cause)}`, { cause });
     }
-    const sandbox = new DockerSandbox(this.engine, container, spec, image, network, () => this.live.delete(sandbox), endpoint);
+    const sandbox = new DockerSandbox(this.engine, container, spec, image, network, (removed) => {
+      this.live.delete(sandbox);
+      if (!removed) this.leftovers.add(sandbox.id);
+    }, endpoint);
     this.live.add(sandbox);
     return sandbox;
+  }
+
+  /** Whether the engine answers /_ping within `timeoutMs`. Never throws. */
+  async ping(timeoutMs = 3_000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const answer = this.engine.docker.ping().then(() => true, () => false);
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+  }
+
+  /** Remove the containers whose removal failed earlier (call once the engine answers again). */
+  async reap(): Promise<void> {
+    await Promise.allSettled(
+      [...this.leftovers].map(async (id) => {
+        await this.engine.docker
+          .getContainer(id)
+          .remove({ force: true, v: true })
+          .catch((err: unknown) => {
+            if (engineStatus(err) !== 404) throw err;
+          });
+        this.leftovers.delete(id);
+      }),
+    );
   }
 
   private gateway: Promise<string> | undefined;
@@ -133,6 +161,7 @@ export class DockerProvider implements SandboxProvider {
     this.closed = true;
     await Promise.allSettled([...this.creating]);
     await Promise.allSettled([...this.live].map((s) => s.stop()));
+    await this.reap();
     const networks = [...this.networks.values()];
     this.networks.clear();
     await Promise.allSettled(networks.map((n) => n.close()));

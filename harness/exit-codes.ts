@@ -1,0 +1,19 @@
+// What a cagebench process's exit code means. CI jobs branch on these, so each has one
+// meaning and the README lists them.
+
+/** Every sample scored and the score met --fail-under (when given). */
+export const EXIT_OK = 0;
+/** The mean score is under --fail-under: the regression gate. */
+export const EXIT_FAIL_UNDER = 1;
+/** Bad flags, configuration or task files: nothing ran. */
+export const EXIT_USAGE = 2;
+/** An agent cannot start on a task's image (its preflight failed). */
+export const EXIT_PREFLIGHT = 3;
+/** Samples ended in errors (more than --max-errors allows): those samples are not scored. */
+export const EXIT_SAMPLE_ERRORS = 4;
+/** The Docker engine stopped answering for longer than --engine-grace: `resume` once it is back (EX_TEMPFAIL). */
+export const EXIT_ENGINE_LOST = 75;
+/** cagebench itself failed, as `docker run` reports it. */
+export const EXIT_INFRA = 125;
+/** Interrupted by a signal (Ctrl-C): `resume` finishes the run. */
+export const EXIT_INTERRUPTED = 130;
