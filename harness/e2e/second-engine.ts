@@ -380,7 +380,9 @@ function littleEndian(hex: string): number {
 function ping(socketPath: string, timeoutMs: number): Promise<boolean> {
   if (!existsSync(socketPath)) return Promise.resolve(false);
   return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', timeout: timeoutMs }, (res) => {
+    // A fresh connection (no keep-alive pool): a dockerd shutting down still answers on
+    // connections already open, for as long as it takes to stop its containers.
+    const req = request({ socketPath, path: '/_ping', timeout: timeoutMs, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });
