@@ -68,6 +68,15 @@ describe('a second dockerd', () => {
     expect(await engine.residue()).toEqual([]);
     expect(await engine.ping()).toBe(false);
     await engine.dispose(); // idempotent
+    // The main engine's bridge survived its starts and stops (a --bridge=none dockerd in the
+    // host's network namespace deletes docker0), and its containers still get a network.
+    const probe = await main.docker.createContainer({ Image: IMAGE, Cmd: ['true'], HostConfig: { NetworkMode: 'bridge', AutoRemove: false } });
+    try {
+      await probe.start();
+      expect((await probe.wait()) as { StatusCode: number }).toMatchObject({ StatusCode: 0 });
+    } finally {
+      await probe.remove({ force: true });
+    }
   }, 120_000);
 
   it('dispose removes a running container and its mounts without waiting for its stop timeout', async () => {

@@ -1,8 +1,9 @@
 // A second, throw-away Docker engine for tests that must stop and start an engine (outages)
 // without touching the machine's own, which other tests are using. It runs the machine's
 // `dockerd` with everything of its own: socket, data-root, exec-root, pidfile, config file,
-// managed containerd (and containerd namespaces), cgroup parent. It makes no bridge and
-// writes no iptables rule or sysctl, so the main engine's networking is never touched.
+// managed containerd (and containerd namespaces), cgroup parent, network namespace. It
+// makes no bridge and writes no iptables rule or sysctl, so the main engine's networking is
+// never touched (its docker0 above all, which a --bridge=none dockerd would delete).
 // The consequence: there is no default `bridge` network (so no `model-only` relay either),
 // and where bridged traffic goes through iptables (br_netfilter, FORWARD policy DROP, as
 // here) containers on its user-defined networks cannot reach each other. Tests that need a
@@ -125,7 +126,7 @@ class Engine implements SecondEngine {
       `--containerd-namespace=${this.cgroupName}`,
       `--containerd-plugins-namespace=${this.cgroupName}-plugins`,
       `--cgroup-parent=/${this.cgroupName}`,
-      // No docker0 of its own (a second bridge would clash with the main one), no iptables
+      // In its own network namespace (see start()), and even there no bridge, no iptables
       // rules, no sysctls: the host's networking stays the main engine's alone.
       '--bridge=none',
       '--iptables=false',
@@ -158,9 +159,14 @@ class Engine implements SecondEngine {
     if (!existsSync(join(this.dir, 'daemon.json'))) await writeFile(join(this.dir, 'daemon.json'), '{}\n');
     const log = openSync(this.logFile, 'a');
     writeSync(log, `--- cagebench second engine: start at ${new Date().toISOString()} ---\n`);
+    // Its own network namespace: a dockerd with --bridge=none deletes any link named docker0
+    // it can see, which would take the main engine's bridge away from every other test.
+    const unshare = findOnPath('unshare', ['/usr/bin', '/bin']);
+    if (!unshare) throw new Error(`second engine: needs unshare (util-linux) to keep its dockerd off the host's network`);
+    const daemon = [unshare, '--net', '--', this.dockerd, ...this.args];
     // --pdeathsig: should this process die without dispose(), dockerd shuts down cleanly with it.
     const setpriv = findOnPath('setpriv', ['/usr/bin', '/bin']);
-    const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', this.dockerd, ...this.args]] : [this.dockerd, this.args];
+    const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', ...daemon]] : [daemon[0]!, daemon.slice(1)];
     const child = spawn(cmd, argv, { stdio: ['ignore', log, log], env: dockerdEnv() });
     closeSync(log);
     this.track(child);

@@ -1,5 +1,6 @@
 // The only module that imports dockerode. Everything else takes an `Engine` from here,
 // so tests and providers can pass their own and nothing holds a module-level singleton.
+import { request as httpRequest } from 'node:http';
 import Docker from 'dockerode';
 import { SandboxError } from '../errors.ts';
 
@@ -76,6 +77,24 @@ export async function connectEngine(options: EngineOptions = {}): Promise<Engine
   }
   const isLocal = parsed.socketPath !== undefined || ['localhost', '127.0.0.1', '::1'].includes(parsed.host ?? '');
   return { docker, address, isLocal };
+}
+
+/**
+ * Whether the engine answers /_ping on a new connection within `timeoutMs`. Not through the
+ * client's keep-alive pool: a dockerd shutting down removes its socket at once but goes on
+ * answering on connections already open, so a pooled ping would call it alive.
+ */
+export function pingFresh(engine: Engine, timeoutMs: number): Promise<boolean> {
+  const { socketPath, host, port } = parseEngineAddress(engine.address, 'option');
+  return new Promise((resolve) => {
+    const req = httpRequest({ socketPath, host, port, path: '/_ping', agent: false, timeout: timeoutMs, headers: { Connection: 'close' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(false));
+    req.end();
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

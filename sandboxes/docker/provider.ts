@@ -6,7 +6,7 @@ import type { NetworkMode, Sandbox, SandboxEndpoint, SandboxProvider, SandboxSpe
 import { SandboxError, engineMessage, engineStatus } from '../errors.ts';
 import { createLabels } from '../labels.ts';
 import { registerForTeardown } from '../teardown.ts';
-import { connectEngine, type Engine, type EngineOptions } from './client.ts';
+import { connectEngine, pingFresh, type Engine, type EngineOptions } from './client.ts';
 import { DockerSandbox } from './docker-sandbox.ts';
 import { ImageStore } from './images.ts';
 import { ModelOnlyNetworks } from './model-only.ts';
@@ -111,12 +111,9 @@ export class DockerProvider implements SandboxProvider {
     return sandbox;
   }
 
-  /** Whether the engine answers /_ping within `timeoutMs`. Never throws. */
-  async ping(timeoutMs = 3_000): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-    const answer = this.engine.docker.ping().then(() => true, () => false);
-    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+  /** Whether the engine answers /_ping on a new connection within `timeoutMs`. Never throws. */
+  ping(timeoutMs = 3_000): Promise<boolean> {
+    return pingFresh(this.engine, timeoutMs);
   }
 
   /** Remove the containers whose removal failed earlier (call once the engine answers again). */
