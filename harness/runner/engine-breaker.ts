@@ -14,7 +14,7 @@ export interface EngineBreakerOptions {
   readonly graceMs: number;
   /** Aborted on an interrupt: an outage in progress ends as lost. */
   readonly signal?: AbortSignal;
-  /** Waits between probes. @default 500 ms doubling to 15 s, full jitter */
+  /** Waits between probes. @default 500 ms doubling to 5 s, full jitter (a local ping is cheap) */
   readonly probe?: Backoff;
   /** The engine stopped answering (once per outage). */
   readonly onDown?: () => void;
@@ -26,7 +26,7 @@ export interface EngineBreakerOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-const DEFAULT_PROBE: Backoff = { baseMs: 500, capMs: 15_000 };
+const DEFAULT_PROBE: Backoff = { baseMs: 500, capMs: 5_000 };
 
 export class EngineBreaker {
   private outage: Promise<boolean> | undefined;

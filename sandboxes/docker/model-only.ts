@@ -80,6 +80,7 @@ export class ModelOnlyNetworks {
 
   /** A network for one sample. Call release() only once the sample's container is removed. */
   async attach(sampleId: string, port: number): Promise<SampleNetwork> {
+    await this.reviveRelay(port);
     const wired = this.idle.get(port)?.pop() ?? (await this.wire(sampleId, port));
     let released = false;
     const release = async (): Promise<void> => {
@@ -136,6 +137,37 @@ export class ModelOnlyNetworks {
     });
     this.inUse.delete(wired.block);
     this.made.delete(wired);
+  }
+
+  /**
+   * The relay stops when the engine does (an outage, a restart) or when it crashes: start it
+   * again, which puts it back on every sample network it was on, at the same addresses. A
+   * relay that is gone altogether is made anew, and the networks wired to it are dropped.
+   */
+  private async reviveRelay(port: number): Promise<void> {
+    const relay = this.relays.get(port);
+    const id = relay && (await relay.catch(() => undefined));
+    if (!id) return;
+    const container = this.engine.docker.getContainer(id);
+    const state = await container.inspect().then(
+      (info: { State?: { Running?: boolean } }) => (info.State?.Running ? 'running' : 'stopped'),
+      (err: unknown) => {
+        if (engineStatus(err) === 404) return 'gone' as const;
+        throw new SandboxError('CB_SANDBOX_FAILED', `Could not inspect the model relay for port ${port}: ${engineMessage(err)}`, { cause: err });
+      },
+    );
+    if (state === 'running') return;
+    if (state === 'stopped') {
+      await container.start().catch((err: unknown) => {
+        // Started meanwhile by another sample (304), or it cannot start: the next attach asks again.
+        if (engineStatus(err) !== 304) throw new SandboxError('CB_SANDBOX_FAILED', `The model relay for port ${port} did not start again: ${engineMessage(err)}`, { cause: err });
+      });
+      return;
+    }
+    if (this.relays.get(port) === relay) this.relays.delete(port);
+    const stale = this.idle.get(port) ?? [];
+    this.idle.delete(port);
+    await Promise.allSettled(stale.map((w) => this.remove(w)));
   }
 
   private relay(port: number): Promise<string> {

@@ -136,6 +136,34 @@ describe('model-only network', () => {
   });
 });
 
+describe('model-only relay', () => {
+  it('is started again when it stopped (an engine restart stops it), and a stopped sample network works again', async () => {
+    const relayRunId = testRunId('relay-revive');
+    const own = await createDockerProvider({ teardownOnExit: false });
+    try {
+      const first = await own.start({ source: { image: IMAGE }, runId: relayRunId, sampleId: 'r1', network: 'model-only', endpointPort: portOf(endpoint) });
+      expect(await probe(first, first.endpoint!.host, first.endpoint!.port)).toBe('OPEN bridge-ok');
+      await first.stop(); // its network goes idle, wired to the relay
+      const filters = JSON.stringify({ label: [`${LABEL_RUN}=${relayRunId}`, 'cagebench.role=relay'] });
+      const [relay] = await own.engine.docker.listContainers({ filters });
+      expect(relay).toBeDefined();
+      await own.engine.docker.getContainer(relay!.Id).stop({ t: 0 });
+      // The next sample gets the idle network; the relay behind it runs again.
+      const second = await own.start({ source: { image: IMAGE }, runId: relayRunId, sampleId: 'r2', network: 'model-only', endpointPort: portOf(endpoint) });
+      expect(await probe(second, second.endpoint!.host, second.endpoint!.port)).toBe('OPEN bridge-ok');
+      // A relay removed altogether is made anew, on a fresh network.
+      await own.engine.docker.getContainer(relay!.Id).remove({ force: true });
+      await second.stop();
+      const third = await own.start({ source: { image: IMAGE }, runId: relayRunId, sampleId: 'r3', network: 'model-only', endpointPort: portOf(endpoint) });
+      expect(await probe(third, third.endpoint!.host, third.endpoint!.port)).toBe('OPEN bridge-ok');
+    } finally {
+      await own.close();
+    }
+    const left = JSON.stringify({ label: [`${LABEL_RUN}=${relayRunId}`] });
+    expect((await own.engine.docker.listContainers({ all: true, filters: left })).length + (await own.engine.docker.listNetworks({ filters: left })).length).toBe(0);
+  }, 60_000);
+});
+
 describe('none network', () => {
   it('has only loopback', async () => {
     await using box = await provider.start({ source: { image: IMAGE }, runId, sampleId: 'none', network: 'none' });
