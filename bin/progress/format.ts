@@ -30,6 +30,27 @@ const WARNINGS: Record<string, string> = {
   reward_out_of_range: 'a score outside [0, 1] (or the task\'s metadata.reward_range), averaged in as it is',
 };
 
+/** Lines of a task error's message shown under its result line (a build log's tail, a setup command's output). */
+const DETAIL_LINES = 20;
+
+/**
+ * The rest of a task error's message (a failed build's last log lines, say), indented, the
+ * first time a task ends with it; '' otherwise. Its other samples end the same way, and the
+ * whole message is in each result.json.
+ */
+export function errorDetail(result: ResultRecord, shown: Set<string>): string {
+  const error = result.error;
+  if (result.outcome !== 'error' || error?.kind !== 'task') return '';
+  const rest = error.message.split('\n').slice(1);
+  const key = `${result.taskId}\0${error.code}`;
+  if (!rest.length || shown.has(key)) return '';
+  shown.add(key);
+  return rest
+    .slice(-DETAIL_LINES)
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
+
 export function summaryTable(summary: SummaryRecord, runDir: string): string {
   const { counts, score, passAtK } = summary;
   const status = summary.interruptedBy === 'engine' ? 'interrupted: the Docker engine was gone too long' : summary.status;

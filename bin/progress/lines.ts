@@ -1,11 +1,13 @@
 // Quiet, line-oriented progress for logs and CI: one line per finished sample, the summary
 // table at the end. Nothing is redrawn.
 import type { ErrorRecord, ResultRecord, RunEndInfo, RunReporter, RunStartInfo, SampleRef, SummaryRecord } from '../../harness/index.ts';
-import { resultLine, summaryTable } from './format.ts';
+import { errorDetail, resultLine, summaryTable } from './format.ts';
 
 export class LineReporter implements RunReporter {
   private done = 0;
   private total = 0;
+  /** Tasks whose error detail was printed already. */
+  private readonly detailed = new Set<string>();
 
   constructor(
     private readonly out: NodeJS.WritableStream,
@@ -30,6 +32,8 @@ export class LineReporter implements RunReporter {
 
   onSampleEnd(result: ResultRecord): void {
     this.out.write(`${resultLine(result, ++this.done, this.total)}\n`);
+    const detail = errorDetail(result, this.detailed);
+    if (detail) this.out.write(`${detail}\n`);
   }
 
   onRunEnd(summary: SummaryRecord, info: RunEndInfo): void {

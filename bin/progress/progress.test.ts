@@ -123,3 +123,26 @@ describe('progress', () => {
     expect(fit('abc', 0)).toBe('');
   });
 });
+
+describe('a task error on the terminal', () => {
+  it("shows a failed build's log tail under the result line once per task, in both reporters", () => {
+    const broken = (id: string): ResultRecord => ({
+      ...result(id, 'error'),
+      error: { kind: 'task', code: 'CB_IMAGE_BUILD_FAILED', message: `Task t: the image did not build\n${Array.from({ length: 30 }, (_, i) => `log ${i + 1}`).join('\n')}` },
+    });
+    for (const tty of [false, true]) {
+      const out = stream(tty);
+      const reporter = createReporter({ stream: out as unknown as NodeJS.WriteStream, tableStream: out, isTTY: tty });
+      reporter.onRunStart?.({ runId: 'r1', runDir: '/runs/r1', agent: 'oracle', tasks: 1, total: 2, alreadyDone: 0 });
+      reporter.onSampleEnd?.(broken('t__e1'));
+      reporter.onSampleEnd?.(broken('t__e2'));
+      reporter.onRunEnd?.(summary, { runDir: '/runs/r1', exitCode: 4, reasons: [] });
+      const text = out.text();
+      expect(text).toContain('ERROR task t__e1');
+      expect(text).toContain('    log 30');
+      expect(text).toContain('    log 11'); // the last 20 lines
+      expect(text).not.toContain('    log 10\n');
+      expect(text.split('    log 30').length - 1).toBe(1); // the second sample does not repeat it
+    }
+  });
+});

@@ -3,7 +3,7 @@
 // throttled and the timer never keeps the process alive.
 import type { ResultRecord, RunEndInfo, RunReporter, RunStartInfo, SampleRef, SummaryRecord, ErrorRecord } from '../../harness/index.ts';
 import { fit } from './fit.ts';
-import { duration, resultLine, summaryTable } from './format.ts';
+import { duration, errorDetail, resultLine, summaryTable } from './format.ts';
 
 const REDRAW_MS = 100;
 const TICK_MS = 1000;
@@ -15,6 +15,8 @@ export class WindowReporter implements RunReporter {
   private done = 0;
   private counts = { pass: 0, fail: 0, error: 0 };
   private readonly running = new Map<string, number>();
+  /** Tasks whose error detail was printed already. */
+  private readonly detailed = new Set<string>();
   private startedAt = Date.now();
   private drawnLines = 0;
   private lastDraw = 0;
@@ -52,7 +54,8 @@ export class WindowReporter implements RunReporter {
     this.running.delete(result.sampleId);
     this.done++;
     this.counts[result.outcome]++;
-    this.print(resultLine(result, this.done, this.total));
+    const detail = errorDetail(result, this.detailed);
+    this.print(detail ? `${resultLine(result, this.done, this.total)}\n${detail}` : resultLine(result, this.done, this.total));
   }
 
   onRunEnd(summary: SummaryRecord, info: RunEndInfo): void {
