@@ -1,6 +1,7 @@
 // `cagebench tasks check`: load and validate tasks; with the oracle, prove each one is sound
 // by running its reference solution (which must pass) and nothing at all (which must not).
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, stat } from 'node:fs/promises';
+import { copyProblem } from '../sandboxes/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatKeyUses, type Task } from '../tasks/index.ts';
@@ -43,14 +44,15 @@ export async function checkTasks(paths: readonly string[], options: CheckOptions
   // A --task that matches nothing is an error, never "0 task(s) valid".
   const tasks = await loadSelectedTasks(paths, options.task);
   const keys = keyReports(tasks);
-  if (!options.oracle) return { tasks, keys, problems: [], runs: [] };
+  const copies = await copyProblems(tasks);
+  if (!options.oracle) return { tasks, keys, problems: copies, runs: [] };
   const out = options.out ?? (await mkdtemp(join(tmpdir(), 'cagebench-check-')));
   const base = { paths, task: options.task, concurrency: options.concurrency, out, retries: 1 };
   const oracle = await run({ ...base, agent: 'oracle', runId: `check-oracle-${Date.now()}` }, options);
-  if (oracle.exitCode === 130) return { tasks, keys, problems: [], runs: [oracle] };
+  if (oracle.summary.status === 'interrupted') return { tasks, keys, problems: copies, runs: [oracle] };
   const nop = await run({ ...base, agent: 'nop', runId: `check-nop-${Date.now()}` }, options);
   const origin = new Map(tasks.map((t) => [t.id, t.origin]));
-  const problems: TaskProblem[] = [];
+  const problems: TaskProblem[] = [...copies];
   const results = async (o: RunOutcome): Promise<ResultRecord[]> => {
     const ids = tasks.map((t) => `${t.id}__e1`);
     return (await Promise.all(ids.map((id) => readJson<ResultRecord>(samplePaths(o.runDir, id).result)))).filter((r): r is ResultRecord => !!r);
@@ -65,6 +67,28 @@ export async function checkTasks(paths: readonly string[], options: CheckOptions
     if (r.outcome === 'error') problems.push({ taskId: r.taskId, origin: origin.get(r.taskId) ?? '', problem: `nop ends in an error rather than a fail: ${r.error?.kind}: ${r.error?.message.split('\n')[0]}` });
   }
   return { tasks, keys, problems, runs: [oracle, nop] };
+}
+
+/**
+ * The task directories that go into a sandbox (solution, tests, a Docker build context, task
+ * files) and hold a link out of themselves: the copy refuses them, so every sample of the
+ * task would end in a task error. Said before any run.
+ */
+async function copyProblems(tasks: readonly Task[]): Promise<TaskProblem[]> {
+  const problems: TaskProblem[] = [];
+  for (const task of tasks) {
+    const dirs = new Set<string>();
+    if (task.solution?.kind === 'script') dirs.add(task.solution.dir);
+    if (task.scorer.type === 'verifier') dirs.add(task.scorer.testsDir);
+    if ('dockerfile' in task.environment.source && task.environment.source.dockerfile) dirs.add(task.environment.source.dockerfile);
+    for (const file of task.files) if (file.source) dirs.add(file.source);
+    for (const dir of dirs) {
+      if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) continue;
+      const problem = await copyProblem(dir);
+      if (problem) problems.push({ taskId: task.id, origin: task.origin, problem });
+    }
+  }
+  return problems;
 }
 
 /** One report per distinct set of key uses, in the order tasks were loaded. */

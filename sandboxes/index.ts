@@ -19,6 +19,7 @@ export { createLabels, LABEL_RUN, LABEL_SAMPLE, LABEL_ROLE } from './labels.ts';
 export { connectEngine, type Engine, type EngineOptions } from './docker/client.ts';
 export { createDockerProvider, DockerProvider, type DockerProviderOptions } from './docker/provider.ts';
 export { RELAY_IMAGE, ENDPOINT_ALIAS } from './docker/model-only.ts';
+export { copyProblem } from './docker/archive.ts';
 export { sweep, type SweepReport, type SweptResource } from './sweep.ts';
 export { handleSignalsInApp, teardownAll } from './teardown.ts';
 

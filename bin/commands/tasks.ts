@@ -31,10 +31,11 @@ export function addTaskCommands(program: Command): void {
             const ids = report.taskIds.length <= 3 ? report.taskIds.join(', ') : `${report.taskIds.slice(0, 3).join(', ')} and ${report.taskIds.length - 3} more`;
             process.stdout.write(`task.toml of ${ids}:\n${report.lines.map((l) => `  ${l}\n`).join('')}`);
           }
-          if (!opts.oracle) return 0;
-          if (result.runs.some((r) => r.exitCode === 130)) return 130;
+          const interrupted = result.runs.find((r) => r.summary.status === 'interrupted');
+          if (interrupted) return interrupted.exitCode;
           for (const p of result.problems) process.stdout.write(`PROBLEM ${p.taskId} (${p.origin}): ${p.problem}\n`);
-          process.stdout.write(result.problems.length ? `${result.problems.length} problem(s)\n` : 'oracle passes and nop fails on every task\n');
+          const fine = opts.oracle ? 'oracle passes and nop fails on every task\n' : '';
+          process.stdout.write(result.problems.length ? `${result.problems.length} problem(s)\n` : fine);
           return result.problems.length ? 1 : 0;
         } finally {
           release();

@@ -20,6 +20,23 @@ describe('cagebench tasks check', () => {
     expect(r.stdout).toContain('2 problem(s)');
   }, 120_000);
 
+  it('names a link out of a task directory before any run, since every sample would refuse to copy it', async () => {
+    const dir = await outDir();
+    const { mkdir, symlink, writeFile } = await import('node:fs/promises');
+    const task = join(dir, 'suite', 'linked');
+    for (const sub of ['solution', 'tests']) await mkdir(join(task, sub), { recursive: true });
+    await writeFile(join(task, 'task.toml'), 'version = "1.0"\n[environment]\ndocker_image = "debian:bookworm-slim"\n');
+    await writeFile(join(task, 'instruction.md'), 'Nothing.\n');
+    await writeFile(join(task, 'solution', 'solve.sh'), '#!/bin/bash\ntrue\n', { mode: 0o755 });
+    await writeFile(join(task, 'tests', 'test.sh'), '#!/bin/bash\necho 1 > /logs/verifier/reward.txt\n', { mode: 0o755 });
+    await writeFile(join(dir, 'outside.txt'), 'secret\n');
+    await symlink('../../../outside.txt', join(task, 'solution', 'data.txt'));
+    const r = await cli(['tasks', 'check', join(dir, 'suite')]).exited;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/PROBLEM linked .*solution\/data\.txt.*outside\.txt/);
+    expect(r.stdout).toContain('1 problem(s)');
+  });
+
   it('a broken suite file is refused with the file, the field and what is expected', async () => {
     const dir = await outDir();
     const { writeFile } = await import('node:fs/promises');

@@ -83,6 +83,21 @@ export interface TreeOptions {
   readonly descendIgnored?: boolean;
 }
 
+/**
+ * Why the host directory `root` cannot be copied into a sandbox (a link pointing out of it:
+ * the message names the file), or undefined when it can. Lets `tasks check` say so before
+ * any run, with the very rule the copy applies.
+ */
+export async function copyProblem(root: string): Promise<string | undefined> {
+  try {
+    await listHostTree(root, '');
+    return undefined;
+  } catch (err) {
+    if (err instanceof SandboxError && err.code === 'CB_ARCHIVE_ESCAPE') return err.message;
+    throw err;
+  }
+}
+
 /** Walk `root` (lstat only, no contents) and refuse the whole tree if a link points out. */
 export async function listHostTree(root: string, prefix: string, options: TreeOptions = {}): Promise<HostEntry[]> {
   const entries: HostEntry[] = [];
