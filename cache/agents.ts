@@ -6,8 +6,8 @@ import { CacheError } from './errors.ts';
 export const PLATFORMS = ['linux-x64', 'linux-arm64', 'linux-x64-musl', 'linux-arm64-musl'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-export const AGENT_NAMES = ['claude_code', 'codex_cli', 'gemini_cli', 'opencode', 'node', 'claude_agent_acp', 'codex_acp'] as const;
-export type AgentName = (typeof AGENT_NAMES)[number];
+export const BUILD_NAMES = ['claude_code', 'codex_cli', 'gemini_cli', 'opencode', 'node', 'claude_agent_acp', 'codex_acp'] as const;
+export type AgentName = (typeof BUILD_NAMES)[number];
 
 /** One platform's build: which package, which version of it, and what to keep of its tarball. */
 export interface PlatformBuild {
@@ -135,7 +135,7 @@ export const AGENT_SOURCES: Readonly<Record<AgentName, AgentSource>> = {
 };
 
 export function isAgentName(name: string): name is AgentName {
-  return (AGENT_NAMES as readonly string[]).includes(name);
+  return (BUILD_NAMES as readonly string[]).includes(name);
 }
 
 export function isPlatform(name: string): name is Platform {

@@ -3,7 +3,7 @@
 export { createAgentCache } from './cache.ts';
 export type { AgentCache, AgentCacheOptions, CacheEntry, EnsureOptions, Release, RemoveOptions } from './cache.ts';
 export type { DownloadProgress } from './download.ts';
-export { AGENT_NAMES, AGENT_SOURCES, PLATFORMS, isAgentName, isPlatform } from './agents.ts';
+export { BUILD_NAMES, AGENT_SOURCES, PLATFORMS, isAgentName, isPlatform } from './agents.ts';
 export type { AgentName, AgentSource, Platform, PlatformBuild } from './agents.ts';
 export { CacheError, downloadCommand } from './errors.ts';
 export type { CacheErrorCode } from './errors.ts';

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_NAMES, PLATFORMS, type AgentName, type Platform } from './agents.ts';
+import { BUILD_NAMES, PLATFORMS, type AgentName, type Platform } from './agents.ts';
 
 export interface EntryMeta {
   readonly agent: AgentName;
@@ -96,7 +96,7 @@ async function subdirs(path: string): Promise<string[]> {
 /** Every complete entry under `root`, optionally of one agent and platform. */
 export async function scanEntries(root: string, filter: { agent?: AgentName; platform?: Platform } = {}): Promise<EntryMeta[]> {
   const found: EntryMeta[] = [];
-  const agents = filter.agent ? [filter.agent] : AGENT_NAMES;
+  const agents = filter.agent ? [filter.agent] : BUILD_NAMES;
   for (const agent of agents) {
     for (const version of await subdirs(join(root, agent))) {
       for (const platform of await subdirs(join(root, agent, version))) {

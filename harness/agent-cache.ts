@@ -1,6 +1,6 @@
 // `cagebench download` and `cagebench cache list|clean`: the agent cache from the command
 // line. Pre-downloading makes offline runs and CI preflights possible.
-import { AGENT_NAMES, createAgentCache, isAgentName, isPlatform, PLATFORMS, type CacheEntry, type DownloadProgress, type Platform } from '../cache/index.ts';
+import { BUILD_NAMES, createAgentCache, isAgentName, isPlatform, PLATFORMS, type CacheEntry, type DownloadProgress, type Platform } from '../cache/index.ts';
 import { ConfigError } from './errors.ts';
 
 export interface DownloadOptions {
@@ -22,9 +22,9 @@ export function hostPlatform(): Platform {
 }
 
 function checkAgents(agents: readonly string[]): void {
-  if (!agents.length) throw new ConfigError(`name at least one agent: ${AGENT_NAMES.join(', ')}`);
+  if (!agents.length) throw new ConfigError(`name at least one agent: ${BUILD_NAMES.join(', ')}`);
   for (const agent of agents) {
-    if (!isAgentName(agent)) throw new ConfigError(`unknown agent "${agent}"; known: ${AGENT_NAMES.join(', ')}`);
+    if (!isAgentName(agent)) throw new ConfigError(`unknown agent "${agent}"; known: ${BUILD_NAMES.join(', ')}`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Waiting between tries: exponential backoff with full jitter (a random wait between 0 and
 // the exponential bound), so many callers failing at once do not retry in lockstep. Used by
 // the bridge's upstream retries and by the runner's infra retries and engine probes.
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface Backoff {
   /** The bound for the first retry. */
@@ -15,18 +16,12 @@ export function fullJitter(retry: number, backoff: Backoff, random: () => number
   return Math.round(random() * bound);
 }
 
-/** A sleep that an abort cuts short (rejecting), so an interrupted run never waits out a backoff. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+/**
+ * A sleep that an abort cuts short, rejecting with the signal's reason (not node's generic
+ * AbortError), so an interrupted run never waits out a backoff and callers see why.
+ */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  await delay(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? signal.reason : err;
   });
 }

@@ -42,10 +42,10 @@ const SAMPLE_KINDS = new Set(['infra', 'agent', 'timeout', 'limit', 'task']);
  * that surfaces in a sample (a bad spec built from the task) is the task's; anything
  * unrecognised is treated as infra, which may be retried.
  */
-export function sampleError(err: unknown): { kind: 'infra' | 'agent' | 'timeout' | 'limit' | 'task'; code: string; message: string } {
+export function sampleError(err: unknown): { kind: Exclude<ErrorKind, 'config'>; code: string; message: string } {
   if (isCagebenchError(err) || (err instanceof Error && typeof (err as { kind?: unknown }).kind === 'string')) {
     const e = err as Error & { code?: string; kind: string };
-    const kind = SAMPLE_KINDS.has(e.kind) ? (e.kind as 'infra') : 'task';
+    const kind = SAMPLE_KINDS.has(e.kind) ? (e.kind as Exclude<ErrorKind, 'config'>) : 'task';
     return { kind, code: e.code ?? 'CB_UNKNOWN', message: e.message };
   }
   const message = err instanceof Error ? err.message : String(err);

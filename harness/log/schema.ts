@@ -9,14 +9,16 @@
 //                                                     in the workdir (WorkspaceChangesRecord)
 
 import type { UserConfig } from '../config.ts';
+import type { ErrorKind } from '../errors.ts';
 
 export const LOG_VERSION = 1;
 
 export type Outcome = 'pass' | 'fail' | 'error';
-export type ErrorKind = 'infra' | 'agent' | 'timeout' | 'limit' | 'task';
+/** How a sample can end in an error: every ErrorKind but `config`, which stops a run before it starts. */
+export type SampleErrorKind = Exclude<ErrorKind, 'config'>;
 
 export interface ErrorRecord {
-  readonly kind: ErrorKind;
+  readonly kind: SampleErrorKind;
   readonly code: string;
   readonly message: string;
 }

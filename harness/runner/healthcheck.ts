@@ -2,6 +2,7 @@
 // starts and before the agent does, with Harbor's rules: the first success passes; failures
 // in the start period do not count; `retries` failures in a row after it make the
 // environment unhealthy; a try that outlives its timeout ends the wait at once.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Sandbox } from '../../sandboxes/index.ts';
 import type { Healthcheck } from '../../tasks/index.ts';
 import { CagebenchError } from '../errors.ts';
@@ -22,7 +23,7 @@ export interface HealthcheckRun {
 export async function waitHealthy(run: HealthcheckRun): Promise<void> {
   const { sandbox, check, taskId } = run;
   const ms = (sec: number): number => Math.round(sec * (run.scale ?? 1) * 1000);
-  const sleep = run.sleep ?? ((t: number) => new Promise<void>((r) => setTimeout(r, t)));
+  const sleep = run.sleep ?? ((t: number) => delay(t));
   const started = Date.now();
   let failures = 0;
   for (let attempt = 1; ; attempt++) {

@@ -4,6 +4,7 @@
 // marker in its environment, inherited by its descendants, and the killer finds them by it.
 import { randomBytes } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ExecOptions, ExecResult } from '../sandbox.ts';
 import { CappedOutput } from '../output-cap.ts';
 import type { Container, Dockerode } from './client.ts';
@@ -116,7 +117,7 @@ async function exitCodeOf(exec: { inspect(): Promise<{ ExitCode: number | null; 
   for (let i = 0; i < 50; i++) {
     const info = await exec.inspect();
     if (!info.Running && info.ExitCode !== null) return info.ExitCode;
-    await new Promise((r) => setTimeout(r, 20));
+    await delay(20);
   }
   // What a shell reports for a process ended by that signal.
   return signal === 'SIGKILL' ? 137 : signal === 'SIGTERM' ? 143 : -1;
