@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { createAgent, type AgentAdapter } from '../../agents/index.ts';
-import { connectEngine, createDockerProvider, sweep } from '../../sandboxes/index.ts';
+import { connectEngine, createDockerProvider, sweep, type Engine } from '../../sandboxes/index.ts';
 import { summarize } from '../../scorers/index.ts';
 import { loadTasks, type Task } from '../../tasks/index.ts';
 import { resolveConfig, type ResolvedConfig, type UserConfig } from '../config.ts';
@@ -16,7 +16,7 @@ import { ConfigError } from '../errors.ts';
 import { toJunit } from '../log/junit.ts';
 import { createBridge, loadFilter } from '../bridge/index.ts';
 import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type SummaryRecord } from '../log/schema.ts';
-import { moveToHistory, readJson, samplePaths, writeJsonAtomic } from '../log/writer.ts';
+import { moveToHistory, writeJsonAtomic } from '../log/writer.ts';
 import { planSamples, sampleState, type Sample } from './plan.ts';
 import type { RunReporter } from './reporter.ts';
 import { prebuild, runTrial } from './trial.ts';
@@ -59,7 +59,7 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
     throw new ConfigError(`Run directory ${runDir} already holds a run. Finish it with 'cagebench resume ${runDir}', or choose another --run-id.`);
   }
   // A malformed DOCKER_HOST or an engine that does not answer fails here, before run.json.
-  await connectEngine();
+  const engine = await connectEngine();
   await mkdir(runDir, { recursive: true });
   const record: RunRecord = {
     version: LOG_VERSION,
@@ -70,7 +70,7 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
     tasks: tasks.map((t) => ({ id: t.id, suite: t.suite, origin: t.origin, digest: t.digest })),
   };
   await writeJsonAtomic(join(runDir, 'run.json'), record);
-  return execute(config, agent, tasks, runDir, options);
+  return execute(config, agent, tasks, runDir, engine, options);
 }
 
 export interface ResumeOverrides {
@@ -113,8 +113,9 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
   }
   const tasks = withHostEnv(record.tasks.map((ref) => byId.get(ref.id)!), config);
   // A killed process leaves its sandboxes behind: remove them before going on.
-  await sweep(await connectEngine(), { runId: record.runId });
-  return execute(config, agent, tasks, runDir, options);
+  const engine = await connectEngine();
+  await sweep(engine, { runId: record.runId });
+  return execute(config, agent, tasks, runDir, engine, options);
 }
 
 /**
@@ -142,25 +143,23 @@ function selectTasks(tasks: Task[], config: ResolvedConfig): Task[] {
   return config.limit === undefined ? tasks : tasks.slice(0, config.limit);
 }
 
-async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: readonly Task[], runDir: string, options: RunOptions): Promise<RunOutcome> {
+/** Run the samples not yet done, on the engine the caller connected to (and checked) already. */
+async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: readonly Task[], runDir: string, engine: Engine, options: RunOptions): Promise<RunOutcome> {
   const reporter = options.reporter ?? {};
   const startedAt = new Date();
   const all = planSamples(tasks, config.epochs);
   const todo = await samplesToRun(all, runDir, { retryErrors: options.retryErrors ?? true, note: (line) => reporter.onNote?.(line) });
   reporter.onRunStart?.({ runId: config.runId, runDir, agent: agent.name, tasks: tasks.length, total: all.length, alreadyDone: all.length - todo.length });
 
-  if (agent.needsModel && !config.model) {
-    throw new ConfigError(`Agent ${agent.name} needs a model: give --model provider/model (e.g. --model mock/echo, openai/gpt-5, anthropic/claude-sonnet-4-5).`);
-  }
-  // One bridge per run. Model-only sandboxes reach it through their relay, which connects to
-  // the host's address on the engine's default bridge: so it listens on every address, and
-  // only a live sample's token gets an answer.
-  // The engine first: when none answers, the CLI says so at once and nothing is left open.
-  const provider = await createDockerProvider();
+  // The provider before the bridge: a failure in between must not leave a server open.
+  const provider = await createDockerProvider({ engine });
   const filter = agent.needsModel && config.bridge.filter ? await loadFilter(config.bridge.filter).catch(async (err: unknown) => {
     await provider[Symbol.asyncDispose]();
     throw err;
   }) : undefined;
+  // One bridge per run. Model-only sandboxes reach it through their relay, which connects to
+  // the host's address on the engine's default bridge: so it listens on every address, and
+  // only a live sample's token gets an answer.
   const bridge = agent.needsModel
     ? await createBridge({
         host: '0.0.0.0',
@@ -211,7 +210,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const graceMs = config.engineGraceSec * 1000;
-  const engine = new EngineBreaker({
+  const breaker = new EngineBreaker({
     ping: () => provider.ping(),
     graceMs,
     signal: interrupt.signal,
@@ -249,7 +248,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
           onRetry: (error: ErrorRecord, retry: number) => reporter.onSampleRetry?.(ref, error, retry),
           bridge: bridge && { server: bridge, filter },
           builds,
-          engine,
+          engine: breaker,
         };
         await prebuild(sample, deps);
         const result = await sandboxSlots(async () => {
@@ -274,7 +273,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
   const summary = {
     ...buildSummary(config, agent.name, results, all.length, status, startedAt),
     ...(interruptedBy ? { interruptedBy } : {}),
-    ...(engine.count ? { engineOutages: engine.count } : {}),
+    ...(breaker.count ? { engineOutages: breaker.count } : {}),
   };
   await writeJsonAtomic(join(runDir, 'summary.json'), summary);
   if (config.junit) await writeFile(config.junit, toJunit(config.runId, results));
