@@ -1,14 +1,14 @@
 // Public API of cagebench: what the CLI and programmatic users import.
 export { run, resume, type RunOptions, type RunOutcome, type ResumeOverrides } from './runner/run.ts';
 export type { RunReporter, RunStartInfo, RunEndInfo, SampleRef } from './runner/reporter.ts';
-export { checkTasks, type CheckOptions, type CheckResult, type TaskProblem } from './check.ts';
+export { checkTasks, type CheckOptions, type CheckResult, type TaskProblem } from './commands/check.ts';
 export { defineConfig, resolveConfig, type UserConfig, type ResolvedConfig } from './config.ts';
 export { versionSpecProblem } from './runner/validate.ts';
 export { loadRunConfigFile, mergeRunConfig, type RunConfigFile } from './config-file.ts';
 export type { ResultRecord, RunRecord, SummaryRecord, AttemptRecord, ErrorRecord, Outcome } from './log/schema.ts';
-export { bridgeServe, type BridgeServeOptions } from './bridge-serve.ts';
+export { bridgeServe, type BridgeServeOptions } from './commands/bridge-serve.ts';
 export { createBridge, baseUrls, type Bridge, type BridgeSession, type SessionOptions } from './bridge/index.ts';
-export { downloadAgents, listCache, cleanCache, hostPlatform, type DownloadOptions } from './agent-cache.ts';
-export { sandboxRun, sandboxCleanup, type SandboxRunOptions, type SandboxRunResult } from './sandbox-run.ts';
+export { downloadAgents, listCache, cleanCache, hostPlatform, type DownloadOptions } from './commands/agent-cache.ts';
+export { sandboxRun, sandboxCleanup, type SandboxRunOptions, type SandboxRunResult } from './commands/sandbox-run.ts';
 export { CagebenchError, ConfigError, describeError, isCagebenchError, type ErrorKind } from './errors.ts';
 export { handleSignalsInApp, teardownAll as teardownSandboxes } from '../sandboxes/index.ts';

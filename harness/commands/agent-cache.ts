@@ -1,7 +1,7 @@
 // `cagebench download` and `cagebench cache list|clean`: the agent cache from the command
 // line. Pre-downloading makes offline runs and CI preflights possible.
-import { BUILD_NAMES, createAgentCache, isAgentName, isPlatform, PLATFORMS, type CacheEntry, type DownloadProgress, type Platform } from '../cache/index.ts';
-import { ConfigError } from './errors.ts';
+import { BUILD_NAMES, createAgentCache, isAgentName, isPlatform, PLATFORMS, type CacheEntry, type DownloadProgress, type Platform } from '../../cache/index.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface DownloadOptions {
   readonly agents: readonly string[];

@@ -11,8 +11,8 @@ import {
   type NetworkMode,
   type SandboxLimits,
   type SweepReport,
-} from '../sandboxes/index.ts';
-import { ConfigError } from './errors.ts';
+} from '../../sandboxes/index.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface SandboxRunOptions {
   readonly command: readonly string[];

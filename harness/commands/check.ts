@@ -1,14 +1,14 @@
 // `cagebench tasks check`: load and validate tasks; with the oracle, prove each one is sound
 // by running its reference solution (which must pass) and nothing at all (which must not).
 import { mkdtemp, stat } from 'node:fs/promises';
-import { copyProblem } from '../sandboxes/index.ts';
+import { copyProblem } from '../../sandboxes/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatKeyUses, type Task } from '../tasks/index.ts';
-import type { ResultRecord } from './log/schema.ts';
-import { readJson, samplePaths } from './log/writer.ts';
-import { run, type RunOptions, type RunOutcome } from './runner/run.ts';
-import { loadSelectedTasks } from './runner/validate.ts';
+import { formatKeyUses, type Task } from '../../tasks/index.ts';
+import type { ResultRecord } from '../log/schema.ts';
+import { readJson, samplePaths } from '../log/writer.ts';
+import { run, type RunOptions, type RunOutcome } from '../runner/run.ts';
+import { loadSelectedTasks } from '../runner/validate.ts';
 
 export interface CheckOptions extends RunOptions {
   /** Also run `oracle` and `nop` on every task. */

@@ -1,8 +1,8 @@
 // `cagebench bridge serve`: the bridge on its own, with one session, until interrupted.
 // For a local agent (Claude Code, Codex) against any model, and for testing the bridge.
-import { baseUrls, createBridge, loadFilter } from './bridge/index.ts';
-import { ConfigError } from './errors.ts';
-import { checkPricesFile } from './runner/validate.ts';
+import { baseUrls, createBridge, loadFilter } from '../bridge/index.ts';
+import { ConfigError } from '../errors.ts';
+import { checkPricesFile } from '../runner/validate.ts';
 
 export interface BridgeServeOptions {
   readonly model: string;
