@@ -80,10 +80,10 @@ describe('codex_cli launch', () => {
 
 describe('codex_cli options', () => {
   it('an unknown option, a bad web_search or a bad config key is a config error naming it', () => {
-    expect(() => createCodexAgent({ sandbox: 'none' })).toThrow(/Agent codex_cli: unknown option "sandbox"\. Options codex_cli takes: .*web_search, config_overrides/);
-    expect(() => createCodexAgent({ web_search: 'on' })).toThrow(/option "web_search":/);
-    expect(() => createCodexAgent({ config_overrides: { 'bad key': 1 } })).toThrow(/option "config_overrides\.bad key": the key must be a dotted config path/);
-    expect(() => createCodexAgent({ config_overrides: { x: null } })).toThrow(/option "config_overrides\.x"/);
+    expect(() => createCodexAgent({ sandbox: 'none' })).toThrow(/Agent codex_cli options: sandbox is not a known field \(known fields: .*web_search, config_overrides/);
+    expect(() => createCodexAgent({ web_search: 'on' })).toThrow(/web_search must be one of "disabled", "cached", "live" \(got "on"\)/);
+    expect(() => createCodexAgent({ config_overrides: { 'bad key': 1 } })).toThrow(/config_overrides\["bad key"\] the key must be a dotted config path/);
+    expect(() => createCodexAgent({ config_overrides: { x: null } })).toThrow(/config_overrides\.x is not valid \(got null\)/);
   });
 
   it('a tool Codex cannot turn off is refused before anything runs; a feature name is taken as is', () => {

@@ -116,9 +116,9 @@ describe('gemini_cli launch', () => {
 describe('gemini_cli options', () => {
   it('takes the common options and names an unknown or malformed one', () => {
     expect(createAgent('gemini_cli', { debug: true })).toMatchObject({ name: 'gemini_cli', needsModel: true, builds: ['gemini_cli', 'node'] });
-    expect(() => createAgent('gemini_cli', { sandbox: true })).toThrow(/Agent gemini_cli: unknown option "sandbox"\. Options gemini_cli takes: system_prompt/);
-    expect(() => createAgent('gemini_cli', { mcp_servers: { 'bad name': { command: 'x' } } })).toThrow(/option "mcp_servers\.bad name"/);
-    expect(() => createAgent('gemini_cli', { cwd: 'relative' })).toThrow(/option "cwd": must be an absolute sandbox path/);
+    expect(() => createAgent('gemini_cli', { sandbox: true })).toThrow(/Agent gemini_cli options: sandbox is not a known field \(known fields: system_prompt/);
+    expect(() => createAgent('gemini_cli', { mcp_servers: { 'bad name': { command: 'x' } } })).toThrow(/mcp_servers\["bad name"\] has a key that is not valid/);
+    expect(() => createAgent('gemini_cli', { cwd: 'relative' })).toThrow(/cwd must be an absolute sandbox path/);
   });
 });
 

@@ -5,10 +5,10 @@ import { parseAgentOptions } from './options.ts';
 
 describe('agent options', () => {
   it('are checked when the agent is created, naming the agent and the option', () => {
-    expect(() => createAgent('claude_code', { sytem_prompt: 'x' })).toThrow(/Agent claude_code: unknown option "sytem_prompt"\. Options claude_code takes: system_prompt, /);
-    expect(() => createAgent('opencode', { debug: 'yes' })).toThrow(/Agent opencode: option "debug": .*boolean/);
-    expect(() => createAgent('claude_code', { mcp_servers: { docs: { command: '' } } })).toThrow(/option "mcp_servers\.docs/);
-    expect(() => createAgent('claude_code', { cwd: 'relative' })).toThrow(/option "cwd": must be an absolute sandbox path/);
+    expect(() => createAgent('claude_code', { sytem_prompt: 'x' })).toThrow(/Agent claude_code options: sytem_prompt is not a known field \(known fields: system_prompt, /);
+    expect(() => createAgent('opencode', { debug: 'yes' })).toThrow(/Agent opencode options: debug must be true or false \(got "yes"\)/);
+    expect(() => createAgent('claude_code', { mcp_servers: { docs: { command: '' } } })).toThrow(/mcp_servers\.docs\.command must be a non-empty string/);
+    expect(() => createAgent('claude_code', { cwd: 'relative' })).toThrow(/options: cwd must be an absolute sandbox path \(got "relative"\)/);
     expect(() => createAgent('oracle', { debug: true })).toThrow(/oracle takes no options/);
   });
 

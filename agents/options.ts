@@ -3,6 +3,8 @@
 // sandbox starts, with the option's name in the message.
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
+import { renderProblem } from '../tasks/errors.ts';
+import { validate } from '../tasks/issues.ts';
 import { AgentError } from './agent.ts';
 
 /** Env-like maps: `--agent-opt env.N=1` arrives as a number and means the text "1". */
@@ -54,15 +56,12 @@ export type CommonAgentOptions = z.infer<typeof commonOptionsSchema>;
  * directories are made absolute against `baseDir` so a later resume finds them.
  */
 export function parseAgentOptions<S extends z.ZodType>(agent: string, schema: S, raw: unknown, baseDir = process.cwd()): z.infer<S> {
-  const parsed = schema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.length ? issue.path.join('.') : '(options)';
-    const keys = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-    const known = issue.code !== 'unrecognized_keys' ? '' : keys.length ? ` Options ${agent} takes: ${keys.join(', ')}.` : ` ${agent} takes no options.`;
-    const what = issue.code === 'unrecognized_keys' ? `unknown option ${issue.keys.map((k) => `"${k}"`).join(', ')}` : `option "${field}": ${issue.message}`;
-    throw new AgentError('CB_AGENT_OPTIONS', `Agent ${agent}: ${what}.${known}`, { kind: 'config' });
+  const keys = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  if (keys.length === 0 && raw && typeof raw === 'object' && Object.keys(raw).length) {
+    throw new AgentError('CB_AGENT_OPTIONS', `Agent ${agent} takes no options (got ${Object.keys(raw).join(', ')}).`, { kind: 'config' });
   }
+  const parsed = validate(schema, raw ?? {}, { file: `Agent ${agent} options`, notation: 'yaml' });
+  if (!parsed.ok) throw new AgentError('CB_AGENT_OPTIONS', parsed.problems.map(renderProblem).join('\n'), { kind: 'config' });
   const options = parsed.data as { skills?: string[] };
   if (options.skills) options.skills = options.skills.map((dir) => (isAbsolute(dir) ? dir : resolve(baseDir, dir)));
   return parsed.data;

@@ -16,6 +16,7 @@ export {
 } from './host-env.ts';
 export { formatKeyUses } from './keys.ts';
 export { loadSuite, DEFAULT_SUITE_WORKDIR } from './load-suite.ts';
-export { TaskLoadError, type TaskProblem } from './errors.ts';
+export { TaskLoadError, renderProblem, type TaskProblem } from './errors.ts';
+export { check, validate, formatIssues, type FormatContext } from './issues.ts';
 export { digestTask, digestTree } from './digest.ts';
 export { parseSizeMb } from './validate.ts';
