@@ -1,50 +1,36 @@
-// `anthropic/<model>` through the official SDK. The SDK's own retries are off: the bridge
-// retries, with its policy and its records.
-import Anthropic from '@anthropic-ai/sdk';
+// `anthropic/<model>`: the Messages API (or any server that speaks it) over HTTP, through
+// upstream-http.ts. No retries here: the bridge retries, with its policy and its records.
 import type { StreamEvent } from '../canonical.ts';
 import type { ModelProvider, ProviderCall } from '../provider.ts';
 import { anthropicOutbound } from '../wire/anthropic.ts';
-import { toUpstreamError } from './sdk-errors.ts';
+import { asUpstreamError, joinUrl, postJson, sseEvents } from './upstream-http.ts';
 
 export interface AnthropicProviderOptions {
-  /** @default $ANTHROPIC_API_KEY */
+  /** @default $ANTHROPIC_API_KEY, else 'no-key' */
   readonly apiKey?: string;
-  /** @default $ANTHROPIC_BASE_URL, else the SDK's */
+  /** @default $ANTHROPIC_BASE_URL, else https://api.anthropic.com */
   readonly baseURL?: string;
 }
 
+/** The public API's, as the official SDK has it; an empty setting falls back to it too. */
+const DEFAULT_BASE_URL = 'https://api.anthropic.com';
+const API_VERSION = '2023-06-01';
+
 export function createAnthropicProvider(options: AnthropicProviderOptions = {}): ModelProvider {
-  const client = new Anthropic({
-    apiKey: options.apiKey ?? process.env.ANTHROPIC_API_KEY ?? 'no-key',
-    baseURL: options.baseURL ?? process.env.ANTHROPIC_BASE_URL ?? undefined,
-    maxRetries: 0,
-  });
+  const url = joinUrl((options.baseURL ?? process.env.ANTHROPIC_BASE_URL) || DEFAULT_BASE_URL, '/v1/messages');
+  const headers = { 'x-api-key': options.apiKey ?? process.env.ANTHROPIC_API_KEY ?? 'no-key', 'anthropic-version': API_VERSION };
+  const send = (body: unknown, signal: AbortSignal): Promise<Response> => postJson({ provider: 'anthropic', url, headers, body, signal });
   return {
     name: 'anthropic',
-    passthrough: {
-      api: 'anthropic',
-      wire: anthropicOutbound,
-      async send(body, signal) {
-        try {
-          return await client.messages.create(body as never, { signal }).asResponse();
-        } catch (err) {
-          throw toUpstreamError(err, 'anthropic');
-        }
-      },
-    },
+    passthrough: { api: 'anthropic', wire: anthropicOutbound, send },
     async *stream(call: ProviderCall): AsyncGenerator<StreamEvent> {
       const body = { ...(anthropicOutbound.buildRequest({ ...call.request, stream: true }, call.model) as Record<string, unknown>), stream: true };
       const parse = anthropicOutbound.createStreamParser();
-      let stream: AsyncIterable<{ type: string }>;
+      const response = await send(body, call.signal);
       try {
-        stream = (await client.messages.create(body as never, { signal: call.signal })) as unknown as AsyncIterable<{ type: string }>;
+        for await (const event of sseEvents(response)) yield* parse(event);
       } catch (err) {
-        throw toUpstreamError(err, 'anthropic');
-      }
-      try {
-        for await (const event of stream) yield* parse({ event: event.type, data: JSON.stringify(event) });
-      } catch (err) {
-        throw toUpstreamError(err, 'anthropic');
+        throw asUpstreamError(err, 'anthropic', call.signal);
       }
     },
   };

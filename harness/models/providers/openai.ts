@@ -1,66 +1,45 @@
-// `openai/<model>` through the official SDK: Chat Completions by default, the Responses API
-// by option; any OpenAI-compatible base URL (vLLM, Ollama, llama.cpp, OpenRouter). The SDK's
-// own retries are off: the bridge retries, with its policy and its records.
-import OpenAI from 'openai';
+// `openai/<model>`: Chat Completions by default, the Responses API by option, over HTTP
+// through upstream-http.ts; any OpenAI-compatible base URL (vLLM, Ollama, llama.cpp,
+// OpenRouter). No retries here: the bridge retries, with its policy and its records.
 import type { StreamEvent } from '../canonical.ts';
 import type { ModelProvider, ProviderCall } from '../provider.ts';
-import { createSseParser } from '../sse.ts';
 import { openaiChatOutbound } from '../wire/openai-chat.ts';
 import { openaiResponsesOutbound } from '../wire/openai-responses.ts';
-import { toUpstreamError } from './sdk-errors.ts';
+import { asUpstreamError, joinUrl, postJson, sseEvents } from './upstream-http.ts';
 
 export interface OpenAIProviderOptions {
-  /** @default $OPENAI_API_KEY */
+  /** @default $OPENAI_API_KEY, else 'no-key' */
   readonly apiKey?: string;
-  /** @default $OPENAI_BASE_URL, else the SDK's */
+  /** With the version, as the SDK takes it. @default $OPENAI_BASE_URL, else https://api.openai.com/v1 */
   readonly baseURL?: string;
   /** @default 'chat' */
   readonly api?: 'chat' | 'responses';
 }
 
+/** The public API's, as the official SDK has it; an empty setting falls back to it too. */
+const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
 export function createOpenAIProvider(options: OpenAIProviderOptions = {}): ModelProvider {
-  const client = new OpenAI({
-    apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? 'no-key',
-    baseURL: options.baseURL ?? process.env.OPENAI_BASE_URL ?? undefined,
-    maxRetries: 0,
-  });
-  const wire = options.api === 'responses' ? openaiResponsesOutbound : openaiChatOutbound;
+  const responses = options.api === 'responses';
+  const wire = responses ? openaiResponsesOutbound : openaiChatOutbound;
+  const url = joinUrl((options.baseURL ?? process.env.OPENAI_BASE_URL) || DEFAULT_BASE_URL, responses ? '/responses' : '/chat/completions');
+  const headers: Record<string, string> = { authorization: `Bearer ${options.apiKey ?? process.env.OPENAI_API_KEY ?? 'no-key'}` };
+  // As the SDK did: an organisation or project set in the environment goes with every call.
+  if (process.env.OPENAI_ORG_ID) headers['openai-organization'] = process.env.OPENAI_ORG_ID;
+  if (process.env.OPENAI_PROJECT_ID) headers['openai-project'] = process.env.OPENAI_PROJECT_ID;
+  const send = (body: unknown, signal: AbortSignal): Promise<Response> => postJson({ provider: 'openai', url, headers, body, signal });
   return {
     name: 'openai',
-    passthrough: {
-      api: options.api === 'responses' ? 'openai-responses' : 'openai-chat',
-      wire,
-      async send(body, signal) {
-        try {
-          const create = options.api === 'responses' ? client.responses.create(body as never, { signal }) : client.chat.completions.create(body as never, { signal });
-          return await create.asResponse();
-        } catch (err) {
-          throw toUpstreamError(err, 'openai');
-        }
-      },
-    },
+    passthrough: { api: responses ? 'openai-responses' : 'openai-chat', wire, send },
     async *stream(call: ProviderCall): AsyncGenerator<StreamEvent> {
       const body = { ...(wire.buildRequest({ ...call.request, stream: true }, call.model) as Record<string, unknown>), stream: true };
       const parse = wire.createStreamParser();
-      // The raw response, parsed here: the SDK's stream would JSON.parse every event only for
-      // the wire parser to need it serialised again, and its decoding layers cost as much.
-      let response: Response;
+      const response = await send(body, call.signal);
       try {
-        const create = options.api === 'responses' ? client.responses.create(body as never, { signal: call.signal }) : client.chat.completions.create(body as never, { signal: call.signal });
-        response = await create.asResponse();
+        for await (const event of sseEvents(response)) yield* parse(event);
+        if (!responses) yield* parse({ data: '[DONE]' });
       } catch (err) {
-        throw toUpstreamError(err, 'openai');
-      }
-      try {
-        const events = createSseParser();
-        const decoder = new TextDecoder();
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-          for (const sse of events(decoder.decode(chunk, { stream: true }))) yield* parse(sse);
-        }
-        for (const sse of events(`${decoder.decode()}\n\n`)) yield* parse(sse);
-        if (options.api !== 'responses') yield* parse({ data: '[DONE]' });
-      } catch (err) {
-        throw toUpstreamError(err, 'openai');
+        throw asUpstreamError(err, 'openai', call.signal);
       }
     },
   };
