@@ -53,10 +53,9 @@ function install(): void {
       void teardownAll().finally(() => {
         clearInterval(hold);
         // Unless the application handles the signal itself, die of it as the default
-        // handler would. Other listeners only observe (signal-exit, loaded by the cache's
-        // lock library, would otherwise swallow the re-raised signal): drop them all.
+        // handler would: with our handler gone, the re-raised signal takes its default action.
         if (appHandlers === 0) {
-          process.removeAllListeners(signal);
+          process.removeListener(signal, onSignal);
           process.kill(process.pid, signal);
         }
       });
