@@ -12,104 +12,108 @@
 //     system_prompt: Prefer small patches.
 //     disallowed_tools: [WebFetch, WebSearch]
 //     mcp_servers: { docs: { command: /opt/docs-mcp, args: [--stdio] } }
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import { importUserModule } from '../scorers/index.ts';
+import { renderProblem, type TaskProblem } from '../tasks/index.ts';
 import type { UserConfig } from './config.ts';
+import { runOptionProblems } from './config-schema.ts';
+import type { CagebenchConfig } from './define.ts';
 import { ConfigError } from './errors.ts';
+import { RUN_OPTIONS, snake, type RunOptionKey } from './options.ts';
 
-const count = z.number().int().min(1);
-const FileSchema = z.strictObject({
-  paths: z.array(z.string().min(1)).min(1).optional(),
-  agent: z.string().min(1).optional(),
-  agent_version: z.string().min(1).optional(),
-  agent_options: z.record(z.string(), z.unknown()).optional(),
-  model: z.string().optional(),
-  model_aliases: z.record(z.string(), z.string()).optional(),
-  epochs: count.optional(),
-  attempts: count.optional(),
-  incorrect_message: z.string().min(1).optional(),
-  concurrency: count.optional(),
-  limit: count.optional(),
-  task: z.string().optional(),
-  out: z.string().optional(),
-  timeout_multiplier: z.number().positive().optional(),
-  retries: z.number().int().min(0).optional(),
-  max_errors: z.number().int().min(0).optional(),
-  engine_grace: z.number().int().min(0).optional(),
-  pass_env: z.array(z.string().min(1)).optional(),
-  fail_under: z.number().min(0).max(1).optional(),
-  token_limit: count.optional(),
-  cost_limit: z.number().positive().optional(),
-  request_limit: count.optional(),
-  retry_refusals: z.number().int().min(0).optional(),
-  log_model_bodies: z.boolean().optional(),
-  filter: z.string().optional(),
-  prices: z.string().optional(),
-  openai_base_url: z.string().optional(),
-  openai_api: z.enum(['chat', 'responses']).optional(),
-  offline: z.boolean().optional(),
-});
+export type RunConfigFile = CagebenchConfig;
 
-export type RunConfigFile = Partial<Omit<UserConfig, 'agent'>> & { readonly agent?: string };
+/** Looked for, in this order, in the working directory when no --config is given. */
+export const CONFIG_FILE_NAMES = ['cagebench.config.ts', 'cagebench.config.mts', 'cagebench.config.js', 'cagebench.config.mjs', 'cagebench.config.yaml', 'cagebench.config.yml'];
 
+/** The config file in `dir`, if there is one. */
+export function findConfigFile(dir = process.cwd()): string | undefined {
+  return CONFIG_FILE_NAMES.map((name) => join(dir, name)).find((path) => existsSync(path));
+}
+
+/** Read a config file (YAML, or a TS/JS module whose default export is the config); paths in it are relative to it. */
 export async function loadRunConfigFile(file: string): Promise<RunConfigFile> {
   const path = resolve(file);
+  if (!existsSync(path)) throw new ConfigError(`--config ${path} does not exist.`);
+  const ext = extname(path);
+  const raw = ['.yaml', '.yml'].includes(ext) ? await readYaml(path) : ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'].includes(ext) ? await importConfig(path) : undefined;
+  if (raw === undefined) throw new ConfigError(`--config ${path}: a config file is .ts, .mts, .js, .mjs, .yaml or .yml (got "${ext || 'no extension'}").`);
+  return withPathsFrom(dirname(path), raw.values);
+}
+
+interface RawConfig {
+  readonly values: Record<string, unknown>;
+}
+
+async function readYaml(path: string): Promise<RawConfig> {
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new ConfigError(`--config ${path} ${err.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${err.message}`}.`);
+    throw new ConfigError(`--config ${path} cannot be read: ${err.message}`);
   });
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
-  if (doc.errors.length) throw new ConfigError(`${path}: invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-  const parsed = FileSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-    const node = doc.getIn(at as unknown[], true) as { range?: [number] } | undefined;
-    const line = node?.range ? `:${lines.linePos(node.range[0]).line}` : '';
-    const field = at.join('.') || '(top level)';
-    const why = issue.code === 'unrecognized_keys' ? `is not a known key (known: ${Object.keys(FileSchema.shape).join(', ')})` : issue.message;
-    throw new ConfigError(`${path}${line}: ${field}: ${why}`);
+  if (doc.errors.length) throw new ConfigError(doc.errors.map((e) => `${path}${e.linePos ? `:${e.linePos[0].line}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`).join('\n'));
+  const data: unknown = doc.toJS() ?? {};
+  if (typeof data !== 'object' || Array.isArray(data) || data === null) throw new ConfigError(`${path}: a config file is a mapping of run options (agent: ..., model: ...).`);
+  // Keys are the options' names; a snake_case spelling of one (max_errors) means the same.
+  const values: Record<string, unknown> = {};
+  const spelled = new Map<string, string>();
+  for (const [key, value] of Object.entries(data)) {
+    const name = SNAKE_TO_KEY.get(key) ?? key;
+    spelled.set(name, key);
+    values[name] = value;
   }
-  const f = parsed.data;
-  const dir = dirname(path);
-  const rel = (p: string | undefined): string | undefined => (p === undefined ? undefined : isAbsolute(p) ? p : resolve(dir, p));
-  const options = f.agent_options && Array.isArray(f.agent_options.skills)
-    ? { ...f.agent_options, skills: f.agent_options.skills.map((s: unknown) => (typeof s === 'string' ? rel(s) : s)) }
-    : f.agent_options;
-  const config: Record<string, unknown> = {
-    paths: f.paths?.map((p) => rel(p)!),
-    agent: f.agent,
-    agentVersion: f.agent_version,
-    agentOptions: options,
-    model: f.model,
-    modelAliases: f.model_aliases,
-    epochs: f.epochs,
-    attempts: f.attempts,
-    continueMessage: f.incorrect_message,
-    concurrency: f.concurrency,
-    limit: f.limit,
-    task: f.task,
-    out: rel(f.out),
-    timeoutMultiplier: f.timeout_multiplier,
-    retries: f.retries,
-    maxErrors: f.max_errors,
-    engineGraceSec: f.engine_grace,
-    passEnv: f.pass_env,
-    failUnder: f.fail_under,
-    tokenLimit: f.token_limit,
-    costLimit: f.cost_limit,
-    requestLimit: f.request_limit,
-    retryRefusals: f.retry_refusals,
-    logModelBodies: f.log_model_bodies,
-    filter: rel(f.filter),
-    prices: rel(f.prices),
-    openaiBaseUrl: f.openai_base_url,
-    openaiApi: f.openai_api,
-    offline: f.offline,
+  const locate = (at: readonly PropertyKey[]): number | undefined => {
+    const inFile = [spelled.get(String(at[0])) ?? at[0], ...at.slice(1)];
+    const node = doc.getIn(inFile, true) as { range?: [number] } | undefined;
+    return node?.range ? lines.linePos(node.range[0]).line : undefined;
   };
-  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as RunConfigFile;
+  const problems: TaskProblem[] = runOptionProblems(values, { file: path, locate, spelled: (key) => spelled.get(key) ?? key });
+  for (const key of Object.keys(values)) {
+    if (RUN_OPTIONS[key as RunOptionKey]?.value.type === 'code') {
+      const line = locate([key]);
+      problems.push({ file: path, field: spelled.get(key) ?? key, ...(line === undefined ? {} : { line }), text: `can be given only in a TS or JS config file (it is ${RUN_OPTIONS[key as RunOptionKey].value.type === 'code' ? (RUN_OPTIONS[key as RunOptionKey].value as { what: string }).what : 'code'})` });
+    }
+  }
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  if (problems.length) throw new ConfigError(problems.map(renderProblem).join('\n'));
+  return { values };
+}
+
+const SNAKE_TO_KEY = new Map(Object.keys(RUN_OPTIONS).map((key) => [snake(key), key]));
+
+async function importConfig(path: string): Promise<RawConfig> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = await importUserModule(path);
+  } catch (cause) {
+    throw new ConfigError(`--config ${path} cannot be loaded: ${(cause as Error).message.split('\n')[0]}`, { cause });
+  }
+  let config = mod.default ?? mod.config;
+  // vitest's convention: the export may be a function of nothing that returns the config.
+  if (typeof config === 'function') config = await (config as () => unknown)();
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ConfigError(`--config ${path}: its default export must be the config, e.g. export default defineConfig({ agent: 'oracle' }) (found: ${Object.keys(mod).join(', ') || 'no exports'}).`);
+  }
+  const problems = runOptionProblems(config, { file: path });
+  if (problems.length) throw new ConfigError(problems.map(renderProblem).join('\n'));
+  return { values: config as Record<string, unknown> };
+}
+
+/** Paths in a config file are relative to it. */
+function withPathsFrom(dir: string, values: Record<string, unknown>): RunConfigFile {
+  const rel = (p: unknown): unknown => (typeof p === 'string' && !isAbsolute(p) ? resolve(dir, p) : p);
+  const out: Record<string, unknown> = { ...values };
+  for (const [key, def] of Object.entries(RUN_OPTIONS)) {
+    if (out[key] === undefined) continue;
+    if (def.value.type === 'path') out[key] = rel(out[key]);
+  }
+  if (Array.isArray(out.paths)) out.paths = out.paths.map(rel);
+  const options = out.agentOptions as Record<string, unknown> | undefined;
+  if (options && Array.isArray(options.skills)) out.agentOptions = { ...options, skills: options.skills.map(rel) };
+  return out as RunConfigFile;
 }
 
 /**

@@ -3,12 +3,17 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { AgentAdapter } from '../agents/index.ts';
+import type { RequestFilter } from './bridge/session.ts';
+import { checkRunOptions } from './config-schema.ts';
 import { ConfigError } from './errors.ts';
 import type { RunConfigRecord } from './log/schema.ts';
+import type { ScorerFunction, TaskDefinition } from './define.ts';
 
 export interface UserConfig {
   /** Harbor task dirs, folders of them, or suite YAML files. */
-  readonly paths: readonly string[];
+  readonly paths?: readonly string[];
+  /** Tasks defined in code with defineTask(), run beside those found under `paths`. */
+  readonly tasks?: readonly TaskDefinition[];
   /** An agent name (`oracle`, `nop`, ...) or an adapter object (programmatic use). */
   readonly agent: string | AgentAdapter;
   /** The agent's options (`system_prompt`, `disallowed_tools`, `mcp_servers`, ...); see agents/options.ts. */
@@ -19,6 +24,8 @@ export interface UserConfig {
   readonly epochs?: number;
   /** Attempts per sample (the agent continues after an incorrect one). @default the task's, else 1 */
   readonly attempts?: number;
+  /** Scores every sample in place of its task's own scorer (defineScorer). */
+  readonly scorer?: ScorerFunction;
   /** Live sandboxes at once. @default 4 */
   readonly concurrency?: number;
   /** Image builds at once. @default 2 */
@@ -38,7 +45,7 @@ export interface UserConfig {
   /** Errors the run tolerates: more, and it stops starting samples; any beyond this exits 4. @default 0 */
   readonly maxErrors?: number;
   /** Seconds the run waits for an unreachable Docker engine before it ends interrupted. @default 600 */
-  readonly engineGraceSec?: number;
+  readonly engineGrace?: number;
   /**
    * Host environment variables a task may read through `${NAME}` in its env tables (Harbor
    * resolves those from the host). Only these names are passed; the values are never recorded.
@@ -47,7 +54,7 @@ export interface UserConfig {
   /** Exit 1 when the mean score is below this. */
   readonly failUnder?: number;
   /** Sent to the agent after an incorrect attempt. */
-  readonly continueMessage?: string;
+  readonly incorrectMessage?: string;
   /** Write JUnit XML here. */
   readonly junit?: string;
   /** Model names an agent sends → `provider/model`. */
@@ -62,8 +69,8 @@ export interface UserConfig {
   readonly retryRefusals?: number;
   /** Record full model request and response bodies in events.jsonl. */
   readonly logModelBodies?: boolean;
-  /** A JS/TS module exporting filter(request, ctx). */
-  readonly filter?: string;
+  /** A JS/TS module exporting filter(request, ctx), or the function itself (defineFilter). */
+  readonly filter?: string | RequestFilter;
   /** A YAML price table on top of the bundled one. */
   readonly prices?: string;
   /** OpenAI-compatible server for `openai/<model>`. @default $OPENAI_BASE_URL, else OpenAI */
@@ -82,7 +89,7 @@ export interface BridgeConfig {
   readonly limits: { readonly tokens?: number; readonly costUsd?: number; readonly requests?: number };
   readonly retryRefusals: number;
   readonly logBodies: boolean;
-  readonly filter?: string;
+  readonly filter?: string | RequestFilter;
   readonly prices?: string;
   readonly openai: { readonly baseURL?: string; readonly api: 'chat' | 'responses' };
 }
@@ -91,6 +98,8 @@ export interface ResolvedConfig {
   /** The configuration as given, absolute paths and agent name: what run.json records. */
   readonly record: RunConfigRecord;
   readonly paths: readonly string[];
+  readonly tasks: readonly TaskDefinition[];
+  readonly scorer?: ScorerFunction;
   readonly agent: string | AgentAdapter;
   readonly agentName: string;
   readonly agentOptions?: Readonly<Record<string, unknown>>;
@@ -119,10 +128,6 @@ export interface ResolvedConfig {
 export const DEFAULT_CONTINUE_MESSAGE =
   'Your solution was checked and it is not correct yet. Keep working on the task, then stop when you are done.';
 
-/** Identity, for typed config files. */
-export function defineConfig(config: UserConfig): UserConfig {
-  return config;
-}
 
 export function newRunId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
@@ -130,71 +135,53 @@ export function newRunId(now = new Date()): string {
 }
 
 export function resolveConfig(user: UserConfig): ResolvedConfig {
-  const problems: string[] = [];
-  const int = (flag: string, value: number | undefined, min: number): number | undefined => {
-    if (value === undefined) return undefined;
-    if (!Number.isInteger(value) || value < min) problems.push(`${flag} must be an integer >= ${min} (got ${value})`);
-    return value;
-  };
-  if (!user.paths.length) problems.push('give at least one task path (a Harbor task dir, a folder of them, or a suite .yaml)');
-  const epochs = int('--epochs', user.epochs, 1) ?? 1;
-  const attempts = int('--attempts', user.attempts, 1);
-  const concurrency = int('--concurrency', user.concurrency, 1) ?? 4;
-  const buildConcurrency = int('buildConcurrency', user.buildConcurrency, 1) ?? 2;
-  const limit = int('--limit', user.limit, 1);
-  const retries = int('--retries', user.retries, 0) ?? 2;
-  const maxErrors = int('--max-errors', user.maxErrors, 0);
-  const engineGraceSec = user.engineGraceSec ?? 600;
-  if (!(engineGraceSec >= 0) || !Number.isFinite(engineGraceSec)) problems.push(`--engine-grace must be a number of seconds >= 0 (got ${engineGraceSec})`);
-  for (const name of user.passEnv ?? []) if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) problems.push(`--pass-env takes a variable name (letters, digits and _; got "${name}")`);
-  const timeoutMultiplier = user.timeoutMultiplier ?? 1;
-  if (!(timeoutMultiplier > 0) || !Number.isFinite(timeoutMultiplier)) problems.push(`--timeout-multiplier must be a number > 0 (got ${timeoutMultiplier})`);
-  if (user.failUnder !== undefined && !(user.failUnder >= 0 && user.failUnder <= 1)) problems.push(`--fail-under must be a score between 0 and 1 (got ${user.failUnder})`);
-  const runId = user.runId ?? newRunId();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(runId)) problems.push(`--run-id may hold letters, digits, '.', '_' and '-' only (got "${runId}")`);
-  const route = /^[^/\s]+\/\S+$/;
-  if (user.model !== undefined && !route.test(user.model)) problems.push(`--model must look like provider/model, e.g. mock/echo (got "${user.model}")`);
-  for (const [name, target] of Object.entries(user.modelAliases ?? {})) {
-    if (!route.test(target)) problems.push(`--model-alias ${name}=${target}: the target must look like provider/model`);
+  // Code calling run() gets the same checks, and the same messages, as flags and config files.
+  checkRunOptions(user, { file: 'run() options' });
+  if (!user.paths?.length && !user.tasks?.length) {
+    throw new ConfigError('Give tasks: task paths (Harbor task dirs, folders of them or suite .yaml files), or `tasks:` made with defineTask() in code.');
   }
-  int('--token-limit', user.tokenLimit, 1);
-  int('--request-limit', user.requestLimit, 1);
-  int('--retry-refusals', user.retryRefusals, 0);
-  if (user.openaiApi !== undefined && !['chat', 'responses'].includes(user.openaiApi)) problems.push(`--openai-api must be chat or responses (got "${user.openaiApi}")`);
-  if (user.costLimit !== undefined && !(user.costLimit > 0)) problems.push(`--cost-limit must be USD > 0 (got ${user.costLimit})`);
-  if (problems.length) throw new ConfigError(problems.join('\n'));
+  if (!user.agent) throw new ConfigError('Name the agent: --agent NAME, `agent:` in a config file, or `agent` in run() options.');
+  const runId = user.runId ?? newRunId();
   const absolute = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(p));
-  const { agent: _agent, out: _out, runId: _runId, junit: _junit, offline: _offline, ...recorded } = user;
+  const filter = typeof user.filter === 'string' ? resolve(user.filter) : user.filter;
+  const { agent: _agent, out: _out, runId: _runId, junit: _junit, offline: _offline, scorer: _scorer, tasks: _tasks, filter: _filter, ...recorded } = user;
+  // What was given as code cannot be written to run.json: resume must be handed it again.
+  const inline = (['scorer', 'tasks', 'filter'] as const).filter((k) => user[k] !== undefined && typeof user[k] !== 'string');
   const agentOptions = withAbsoluteSkills(user.agentOptions);
+  const paths = (user.paths ?? []).map((p) => resolve(p));
+  const agentName = typeof user.agent === 'string' ? user.agent : user.agent.name;
   return {
     record: {
       ...recorded,
-      agent: typeof user.agent === 'string' ? user.agent : user.agent.name,
-      paths: user.paths.map((p) => resolve(p)),
-      filter: absolute(user.filter),
+      agent: agentName,
+      paths,
+      ...(typeof filter === 'string' ? { filter } : {}),
       prices: absolute(user.prices),
       ...(agentOptions ? { agentOptions } : {}),
+      ...(inline.length ? { inline } : {}),
     },
-    paths: user.paths.map((p) => resolve(p)),
+    paths,
+    tasks: user.tasks ?? [],
+    ...(user.scorer ? { scorer: user.scorer } : {}),
     agent: user.agent,
-    agentName: typeof user.agent === 'string' ? user.agent : user.agent.name,
+    agentName,
     ...(agentOptions ? { agentOptions } : {}),
     model: user.model,
-    epochs,
-    attempts,
-    concurrency,
-    buildConcurrency,
-    limit,
+    epochs: user.epochs ?? 1,
+    attempts: user.attempts,
+    concurrency: user.concurrency ?? 4,
+    buildConcurrency: user.buildConcurrency ?? 2,
+    limit: user.limit,
     task: user.task,
     out: resolve(user.out ?? 'runs'),
     runId,
-    timeoutMultiplier,
-    retries,
-    maxErrors,
-    engineGraceSec,
+    timeoutMultiplier: user.timeoutMultiplier ?? 1,
+    retries: user.retries ?? 2,
+    maxErrors: user.maxErrors,
+    engineGraceSec: user.engineGrace ?? 600,
     passEnv: user.passEnv ?? [],
     failUnder: user.failUnder,
-    continueMessage: user.continueMessage ?? DEFAULT_CONTINUE_MESSAGE,
+    continueMessage: user.incorrectMessage ?? DEFAULT_CONTINUE_MESSAGE,
     junit: user.junit,
     agentVersion: user.agentVersion ?? 'stable',
     offline: user.offline ?? process.env.CAGEBENCH_OFFLINE === '1',
@@ -203,7 +190,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
       limits: { tokens: user.tokenLimit, costUsd: user.costLimit, requests: user.requestLimit },
       retryRefusals: user.retryRefusals ?? 3,
       logBodies: user.logModelBodies ?? false,
-      filter: absolute(user.filter),
+      filter,
       prices: absolute(user.prices),
       openai: { baseURL: user.openaiBaseUrl, api: user.openaiApi ?? 'chat' },
     },

@@ -2,9 +2,12 @@
 export { run, resume, type RunOptions, type RunOutcome, type ResumeOverrides } from './runner/run.ts';
 export type { RunReporter, RunStartInfo, RunEndInfo, SampleRef } from './runner/reporter.ts';
 export { checkTasks, type CheckOptions, type CheckResult, type TaskProblem } from './commands/check.ts';
-export { defineConfig, resolveConfig, type UserConfig, type ResolvedConfig } from './config.ts';
+export { resolveConfig, type UserConfig, type ResolvedConfig } from './config.ts';
+export { defineConfig, defineTask, defineScorer, defineFilter, type CagebenchConfig, type TaskDefinition, type TaskScorer, type ScorerFunction } from './define.ts';
+export { checkRunOptions, runOptionProblems } from './config-schema.ts';
+export { RUN_OPTIONS, type OptionDef, type RunOptionKey } from './options.ts';
 export { versionSpecProblem } from './runner/validate.ts';
-export { loadRunConfigFile, mergeRunConfig, type RunConfigFile } from './config-file.ts';
+export { loadRunConfigFile, findConfigFile, mergeRunConfig, CONFIG_FILE_NAMES, type RunConfigFile } from './config-file.ts';
 export type { ResultRecord, RunRecord, SummaryRecord, AttemptRecord, ErrorRecord, Outcome } from './log/schema.ts';
 export { bridgeServe, type BridgeServeOptions } from './commands/bridge-serve.ts';
 export { createBridge, baseUrls, type Bridge, type BridgeSession, type SessionOptions } from './bridge/index.ts';

@@ -3,7 +3,7 @@ import type { ScorerSpec } from '../tasks/index.ts';
 import { createAnswerScorer } from './answer.ts';
 import { createCommandScorer } from './command.ts';
 import { createFileScorer } from './file.ts';
-import { createModuleScorer } from './module.ts';
+import { createModuleScorer, createFunctionScorer } from './module.ts';
 import type { Scorer } from './scorer.ts';
 import { createVerifierScorer } from './verifier.ts';
 
@@ -25,6 +25,8 @@ export function createScorer(spec: ScorerSpec): Scorer {
       return createAnswerScorer(spec);
     case 'module':
       return createModuleScorer(spec);
+    case 'function':
+      return createFunctionScorer(spec);
     default: {
       const unknown: never = spec;
       throw new TypeError(`Unknown scorer type "${(unknown as { type: string }).type}"`);

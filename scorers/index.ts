@@ -24,3 +24,4 @@ export {
   type Summary,
   type TaskSummary,
 } from './metrics.ts';
+export { importUserModule } from './user-module.ts';

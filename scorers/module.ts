@@ -1,7 +1,7 @@
-// A task's own scorer in JS/TS, for checks no declarative spec can state. TS modules load
-// because the CLI runs under tsx (and tests under vitest).
+// A task's own scorer in JS/TS, for checks no declarative spec can state (TypeScript through
+// tsx, see user-module.ts), and a scorer function given in code.
 import { isAbsolute } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importUserModule } from './user-module.ts';
 import { SandboxError } from '../sandboxes/index.ts';
 import type { ScorerSpec } from '../tasks/index.ts';
 import { PASS_THRESHOLD, ScoreError, type Score, type ScoreContext, type Scorer } from './scorer.ts';
@@ -31,10 +31,19 @@ export type ModuleScorerFunction = (ctx: ModuleScorerContext) => ModuleScorerRes
 export function createModuleScorer(spec: ModuleScorerSpec): Scorer {
   const exportName = spec.export ?? 'default';
   const where = `export "${exportName}" of scorer module ${spec.path}`;
+  return userScorer(() => load(spec.path, exportName, where), where, spec.options);
+}
+
+/** A scorer function given in code (defineScorer): held to the same timeout and result rules. */
+export function createFunctionScorer(spec: Extract<ScorerSpec, { type: 'function' }>): Scorer {
+  return userScorer(async () => spec.fn as ModuleScorerFunction, `scorer function of ${spec.name}`);
+}
+
+function userScorer(loadFn: () => Promise<ModuleScorerFunction>, where: string, options?: Readonly<Record<string, unknown>>): Scorer {
   let loaded: Promise<ModuleScorerFunction> | undefined;
 
   return async (ctx) => {
-    loaded ??= load(spec.path, exportName, where);
+    loaded ??= loadFn();
     // A failed import is not cached: the next call tries again (and fails the same way, or not).
     const fn = await loaded.catch((err: unknown) => {
       loaded = undefined;
@@ -49,7 +58,7 @@ export function createModuleScorer(spec: ModuleScorerSpec): Scorer {
       }, ctx.timeoutMs);
     });
     try {
-      const result = await Promise.race([Promise.resolve().then(() => fn({ ...ctx, options: spec.options ?? {}, signal: controller.signal })), timeout]);
+      const result = await Promise.race([Promise.resolve().then(() => fn({ ...ctx, options: options ?? {}, signal: controller.signal })), timeout]);
       return normalise(result, where);
     } catch (err) {
       if (err instanceof ScoreError) throw err;
@@ -66,7 +75,7 @@ async function load(path: string, exportName: string, where: string): Promise<Mo
   if (!isAbsolute(path)) throw new ScoreError('CB_SCORER_FAILED', 'task', `${where}: the module path must be absolute (got "${path}")`);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    mod = await importUserModule(path);
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
     throw new ScoreError('CB_SCORER_FAILED', 'task', `Scorer module ${path} cannot be imported: ${message}`, { cause });

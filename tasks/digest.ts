@@ -68,6 +68,9 @@ async function canonicalScorer(spec: ScorerSpec): Promise<unknown> {
       return { type: spec.type, tests: await digestTree(spec.testsDir), env: spec.env ?? null, ...defined({ user: spec.user }) };
     case 'module':
       return { type: spec.type, module: await digestTree(spec.path), export: spec.export ?? null, options: spec.options ?? null };
+    case 'function':
+      // Its source is the best identity code has: an edited scorer makes a different task.
+      return { type: spec.type, source: spec.fn.toString() };
     default:
       return spec;
   }

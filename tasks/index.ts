@@ -15,8 +15,8 @@ export {
   type ResolveHostEnvOptions,
 } from './host-env.ts';
 export { formatKeyUses } from './keys.ts';
-export { loadSuite, DEFAULT_SUITE_WORKDIR } from './load-suite.ts';
+export { loadSuite, suiteTasks, DEFAULT_SUITE_WORKDIR, type SuiteSource } from './load-suite.ts';
 export { TaskLoadError, renderProblem, type TaskProblem } from './errors.ts';
-export { check, validate, formatIssues, type FormatContext } from './issues.ts';
+export { check, validate, formatIssues, formatField, type FormatContext } from './issues.ts';
 export { digestTask, digestTree } from './digest.ts';
 export { parseSizeMb } from './validate.ts';

@@ -62,13 +62,26 @@ export async function loadSuite(file: string): Promise<Task[]> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw TaskLoadError.at(path, undefined, 'is not a suite: it must be a YAML mapping with name, environment, defaults and samples');
   }
-  const locate = (at: readonly PropertyKey[]) => lineOf(doc, lineCounter, at);
-  const suite = check(SuiteSchema, data, { file: path, notation: 'yaml', locate });
+  return suiteTasks(data, { path, name: basename(path, extname(path)), dir: dirname(path), locate: (at) => lineOf(doc, lineCounter, at) });
+}
 
-  const dir = dirname(path);
+export interface SuiteSource {
+  /** The file (or, for tasks defined in code, a description of where) named in messages. */
+  readonly path: string;
+  /** The suite's name when it gives none. */
+  readonly name: string;
+  /** Relative host paths (a Dockerfile directory, file sources, scorer modules) start here. */
+  readonly dir: string;
+  readonly locate?: (at: readonly PropertyKey[]) => number | undefined;
+}
+
+/** A suite's content (parsed YAML, or an object built in code) as tasks; every problem reported together. */
+export async function suiteTasks(data: unknown, where: SuiteSource): Promise<Task[]> {
+  const { path, dir, locate } = where;
+  const suite = check(SuiteSchema, data, { file: path, notation: 'yaml', ...(locate && { locate }) });
   const problems: TaskProblem[] = [];
   const problem = (at: readonly PropertyKey[], text: string) => {
-    const line = locate(at);
+    const line = locate?.(at);
     problems.push({ file: path, field: formatField(at, 'yaml'), ...(line === undefined ? {} : { line }), text });
   };
 
@@ -98,7 +111,7 @@ export async function loadSuite(file: string): Promise<Task[]> {
   }
   if (problems.length > 0) throw new TaskLoadError(problems);
 
-  const name = suite.name ?? basename(path, extname(path));
+  const name = suite.name ?? where.name;
   return Promise.all(suite.samples.map((sample) => toTask(sample, suite, { name, path, dir })));
 }
 

@@ -15,6 +15,8 @@ export interface LoadTasksOptions {
    * @default every task
    */
   readonly filter?: string;
+  /** Tasks built elsewhere (defined in code), taken after those at `paths`, held to the same filter and unique ids. */
+  readonly extra?: readonly Task[];
 }
 
 /**
@@ -29,7 +31,7 @@ export async function loadTasks(paths: readonly string[], options: LoadTasksOpti
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
   if (failures.length > 0) throw new TaskLoadError(collectProblems(failures));
 
-  const loaded = results.flatMap((r) => (r as PromiseFulfilledResult<Task[]>).value).filter((t) => selected(t.id));
+  const loaded = [...results.flatMap((r) => (r as PromiseFulfilledResult<Task[]>).value), ...(options.extra ?? [])].filter((t) => selected(t.id));
   const tasks: Task[] = [];
   const byId = new Map<string, Task>();
   const problems: TaskProblem[] = [];

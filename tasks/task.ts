@@ -86,7 +86,9 @@ export type ScorerSpec =
       readonly ignoreCase?: boolean;
     }
   /** A user's JS/TS module (absolute path) whose export (default: `default`) is a Scorer. */
-  | { readonly type: 'module'; readonly path: string; readonly export?: string; readonly options?: Readonly<Record<string, unknown>> };
+  | { readonly type: 'module'; readonly path: string; readonly export?: string; readonly options?: Readonly<Record<string, unknown>> }
+  /** A scorer function given in code (defineScorer); `name` says where in messages. */
+  | { readonly type: 'function'; readonly name: string; readonly fn: (ctx: never) => unknown };
 
 export type ScorerType = ScorerSpec['type'];
 

@@ -14,15 +14,16 @@
 // It runs before every try of a call (retries and refusal retries included), always on the
 // request as the agent sent it, in the canonical form of harness/models/canonical.ts.
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importUserModule } from '../../scorers/index.ts';
 import { ConfigError } from '../errors.ts';
 import type { RequestFilter } from './session.ts';
 
-export async function loadFilter(file: string): Promise<RequestFilter> {
+export async function loadFilter(file: string | RequestFilter): Promise<RequestFilter> {
+  if (typeof file === 'function') return file; // given in code (defineFilter)
   const path = resolve(file);
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    module = await importUserModule(path);
   } catch (cause) {
     throw new ConfigError(`--filter ${file}: cannot load ${path}: ${(cause as Error).message}`, { cause });
   }

@@ -35,7 +35,16 @@ export interface TaskRef {
  * unset): what `resume` resolves again. Where the run is written and how it was started
  * (out, run id, JUnit file, offline) are not part of it.
  */
-export type RunConfigRecord = Omit<UserConfig, 'agent' | 'out' | 'runId' | 'junit' | 'offline'> & { readonly agent: string };
+export type RunConfigRecord = Omit<UserConfig, 'agent' | 'out' | 'runId' | 'junit' | 'offline' | 'scorer' | 'tasks' | 'filter' | 'paths'> & {
+  readonly agent: string;
+  readonly paths: readonly string[];
+  readonly filter?: string;
+  /** Options given as code (a scorer, tasks, a filter function): resume must be handed them again. */
+  readonly inline?: readonly ('scorer' | 'tasks' | 'filter')[];
+  /** Written by earlier versions, read on resume: now `incorrectMessage` and `engineGrace`. */
+  readonly continueMessage?: string;
+  readonly engineGraceSec?: number;
+};
 
 /** Model use of a sample, as the bridge counted it. */
 export interface ModelUsageRecord {

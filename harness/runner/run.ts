@@ -12,6 +12,8 @@ import { connectEngine, createDockerProvider, sweep, type Engine } from '../../s
 import { summarize } from '../../scorers/index.ts';
 import { loadTasks, type Task } from '../../tasks/index.ts';
 import { resolveConfig, type ResolvedConfig, type UserConfig } from '../config.ts';
+import { tasksFromDefinitions, type ScorerFunction, type TaskDefinition } from '../define.ts';
+import type { RequestFilter } from '../bridge/session.ts';
 import { ConfigError } from '../errors.ts';
 import { toJunit } from '../log/junit.ts';
 import { createBridge, loadFilter } from '../bridge/index.ts';
@@ -51,7 +53,7 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
   const config = resolveConfig(user);
   const agent = typeof config.agent === 'string' ? createAgent(config.agent, config.agentOptions) : config.agent;
   await checkRunInputs(config, agent);
-  const loaded = selectTasks(await loadSelectedTasks(config.paths, config.task), config);
+  const loaded = selectTasks(await loadSelectedTasks(config.paths, config.task, config.tasks), config);
   // Before run.json: a task that needs a host variable the run does not pass never starts.
   const tasks = withHostEnv(loaded, config);
   const runDir = join(config.out, config.runId);
@@ -80,14 +82,28 @@ export interface ResumeOverrides {
   readonly agent?: AgentAdapter;
   readonly concurrency?: number;
   readonly junit?: string;
+  /** What the run was given as code, given again: run.json cannot hold functions. */
+  readonly scorer?: ScorerFunction;
+  readonly tasks?: readonly TaskDefinition[];
+  readonly filter?: RequestFilter;
 }
 
 /** Finish a run: samples with a result.json are skipped; changed tasks are refused. */
 export async function resume(runDir: string, options: RunOptions & ResumeOverrides = {}): Promise<RunOutcome> {
   const record = await readRunRecord(runDir);
-  const c = record.config;
+  // Earlier versions wrote continueMessage and engineGraceSec.
+  const { continueMessage, engineGraceSec, inline, ...c } = record.config;
+  const missing = (inline ?? []).filter((key) => options[key] === undefined);
+  if (missing.length) {
+    throw new ConfigError(`${runDir} was started with ${missing.join(', ')} given in code, which run.json cannot hold: resume it from code with resume(dir, { ${missing.join(', ')} }).`);
+  }
   const config = resolveConfig({
     ...c,
+    ...(c.incorrectMessage === undefined && continueMessage !== undefined && { incorrectMessage: continueMessage }),
+    ...(c.engineGrace === undefined && engineGraceSec !== undefined && { engineGrace: engineGraceSec }),
+    ...(options.scorer && { scorer: options.scorer }),
+    ...(options.tasks && { tasks: options.tasks }),
+    ...(options.filter && { filter: options.filter }),
     agent: options.agent ?? c.agent,
     concurrency: options.concurrency ?? c.concurrency,
     out: join(runDir, '..'),
@@ -98,7 +114,7 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
 
   const agent = typeof config.agent === 'string' ? createAgent(config.agent, config.agentOptions) : config.agent;
   await checkRunInputs(config, agent);
-  const loaded = await loadTasks([...config.paths], { filter: config.task });
+  const loaded = await loadTasks([...config.paths], { filter: config.task, extra: await tasksFromDefinitions(config.tasks) });
   const byId = new Map(loaded.map((t) => [t.id, t]));
   const changed = record.tasks.flatMap((ref) => {
     const now = byId.get(ref.id);

@@ -321,7 +321,8 @@ async function attemptsLoop(sample: Sample, deps: TrialDeps, loop: LoopContext):
   const attempts = config.attempts ?? task.attempts ?? 1;
   const agentBudgetMs = Math.round(task.timeouts.agentSec * config.timeoutMultiplier * 1000);
   const verifierMs = Math.round(task.timeouts.verifierSec * config.timeoutMultiplier * 1000);
-  const scorer = createScorer(task.scorer);
+  // A run's own scorer (given in code) scores every sample in place of the task's.
+  const scorer = createScorer(config.scorer ? { type: 'function', name: 'the run options', fn: config.scorer } : task.scorer);
   const limitExceeded = (): string | undefined => totals()?.limitExceeded;
   await workspace.before(1);
   const agentDeadline = Date.now() + agentBudgetMs; // the agent's time is for all its attempts together

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import type { AgentAdapter } from '../../agents/index.ts';
 import { loadTasks, type Task } from '../../tasks/index.ts';
 import { loadFilter } from '../bridge/index.ts';
+import { tasksFromDefinitions, type TaskDefinition } from '../define.ts';
 import type { ResolvedConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { LOG_VERSION, type RunRecord } from '../log/schema.ts';
@@ -55,13 +56,14 @@ const SHOWN_IDS = 5;
  * The tasks at `paths` whose id matches `filter`. Matching none is an error that shows ids
  * that do exist: an empty selection would otherwise pass for a run (or a check) of nothing.
  */
-export async function loadSelectedTasks(paths: readonly string[], filter: string | undefined): Promise<Task[]> {
-  const tasks = await loadTasks([...paths], { filter });
+export async function loadSelectedTasks(paths: readonly string[], filter: string | undefined, defined: readonly TaskDefinition[] = []): Promise<Task[]> {
+  const extra = await tasksFromDefinitions(defined);
+  const tasks = await loadTasks([...paths], { filter, extra });
   if (tasks.length) return tasks;
-  const where = paths.join(' ');
+  const where = [...paths, ...(defined.length ? ['the tasks defined in code'] : [])].join(' ');
   if (filter === undefined) throw new ConfigError(`No tasks in ${where}. Give Harbor task dirs, folders of them, or suite .yaml files.`);
   // Unfiltered, the load may fail on a task the filter skipped; then show no ids rather than that error.
-  const all = await loadTasks([...paths]).catch(() => [] as Task[]);
+  const all = await loadTasks([...paths], { extra }).catch(() => [] as Task[]);
   const ids = all.map((t) => t.id);
   const shown = ids.length > SHOWN_IDS ? `${ids.slice(0, SHOWN_IDS).join(', ')} and ${ids.length - SHOWN_IDS} more` : ids.join(', ');
   throw new ConfigError(
