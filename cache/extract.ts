@@ -1,15 +1,15 @@
-// Unpacks a gzipped npm tarball into a directory, keeping only the part of the package the
-// agent table names. Any entry that would land outside the target (`..`, an absolute name,
-// a symlink or hard link pointing out, a write through a link) fails the whole extraction.
-// Same rules as sandboxes/docker/archive.ts, written again here: cache/ imports nothing of ours.
-// tar-stream speaks streamx, not Node streams: wrap at the edges with Readable.from.
-import { createWriteStream } from 'node:fs';
-import { chmod, link, lstat, mkdir, rm, symlink } from 'node:fs/promises';
-import { dirname, join, posix } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+// Unpacks a gzipped npm tarball into a directory with node-tar (npm's own extractor, the one
+// cagebench has: sandboxes/docker/archive.ts uses it too), keeping only the part of the package
+// the agent table names. node-tar never writes through a symlink and refuses `..`; on top of
+// that, any entry that would land or point outside the target (an absolute name, a symlink or
+// hard link pointing out of the package or of what is kept of it) fails the whole extraction.
+// The name checks are the same as sandboxes/docker/archive.ts's, written again here: cache/
+// imports nothing of ours.
+import { chmod, mkdir } from 'node:fs/promises';
+import { join, posix, relative } from 'node:path';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
+import { extract, type ReadEntry } from 'tar';
 import { CacheError } from './errors.ts';
 
 /** `name` normalised inside the archive root ('' for the root), or null when it would escape. */
@@ -49,16 +49,18 @@ function refuse(entry: string, why: string, where: string): CacheError {
   return new CacheError('CB_CACHE_ESCAPE', `Refused tarball entry "${entry}" of ${where}: ${why}. Nothing was stored.`);
 }
 
-/** The entry's path relative to the target, or undefined when it is not kept. */
-function keptPath(normal: string, rules: ExtractRules): string | undefined {
-  const root = rules.root.replace(/\/$/, '');
-  let rel: string;
-  if (root === '') rel = normal;
-  else if (normal.startsWith(`${root}/`)) rel = normal.slice(root.length + 1);
-  else return undefined;
-  if (rel === '') return undefined;
-  if (!rules.keep) return rel;
-  return rules.keep.some((k) => {
+/**
+ * The entry's path relative to the target, or undefined when it is not kept. `root` is cut
+ * component by component from the name as the archive gives it, exactly as node-tar's `strip`
+ * cuts it, so what is judged here is where node-tar writes.
+ */
+function keptPath(raw: string, rootParts: readonly string[], keep: readonly string[] | undefined): string | undefined {
+  const parts = raw.split('/');
+  if (parts.length <= rootParts.length || rootParts.some((p, i) => parts[i] !== p)) return undefined;
+  const rel = insideRoot(parts.slice(rootParts.length).join('/'));
+  if (!rel) return undefined;
+  if (!keep) return rel;
+  return keep.some((k) => {
     const item = k.replace(/\/$/, '');
     return rel === item || rel.startsWith(`${item}/`);
   })
@@ -66,33 +68,24 @@ function keptPath(normal: string, rules: ExtractRules): string | undefined {
     : undefined;
 }
 
-/** The first existing parent of `rel` under `dest` that is a symlink, if any (cached per directory). */
-async function linkOnPath(dest: string, rel: string, realDirs: Set<string>): Promise<string | undefined> {
-  const parts = rel.split('/').slice(0, -1);
-  for (let i = 1; i <= parts.length; i++) {
-    const sub = parts.slice(0, i).join('/');
-    if (realDirs.has(sub)) continue;
-    const st = await lstat(join(dest, sub)).catch(() => undefined);
-    if (!st) return undefined; // the rest is created as directories
-    if (st.isSymbolicLink()) return sub;
-    if (st.isDirectory()) realDirs.add(sub);
-  }
-  return undefined;
-}
+const FILE_TYPES: ReadonlySet<string> = new Set(['File', 'OldFile', 'ContiguousFile']);
+const DIR_TYPES: ReadonlySet<string> = new Set(['Directory', 'GNUDumpDir']);
 
-/** Makes room for a new file or link at `path`: never write through whatever was there. */
-async function clear(path: string, entry: string, where: string): Promise<void> {
-  const st = await lstat(path).catch(() => undefined);
-  if (!st) return;
-  if (st.isDirectory()) throw refuse(entry, 'a file would replace a directory', where);
-  await rm(path);
+/** Why node-tar refused or failed an entry, as our error: its path checks and symlink refusals are escapes. */
+function tarProblem(dest: string, code: string, message: string, data: Record<string, unknown>, name: string, where: string): Error {
+  const err = data instanceof Error ? (data as NodeJS.ErrnoException & { symlink?: string }) : undefined;
+  if (err?.code === 'TAR_SYMLINK_ERROR') return refuse(name, `it runs through the symlink ${relative(dest, err.symlink ?? '') || '.'}`, where);
+  if (err?.syscall !== undefined) return err; // the disk's own error (ENOSPC, EACCES): download.ts says what failed
+  if (code === 'TAR_ENTRY_ERROR') return refuse(name, message, where);
+  return new CacheError('CB_CACHE_LAYOUT', `${where} is not a valid package tarball: ${message} (${code})`);
 }
 
 /**
  * Gunzip's output chunk size. With Node's default (16 KiB) every kept file arrives, and is
  * written, 16 KiB at a time: about 23,000 writes through the thread pool for Claude Code's
  * 381 MB binary. With 64 KiB, cache.ensure() of that build from a loopback registry took
- * 2.3 s instead of 5.0 s (tar -xzf of the same .tgz: 2.8 s); see bench/README.md.
+ * 2.3 s instead of 5.0 s (tar -xzf of the same .tgz: 2.8 s); see bench/README.md. node-tar
+ * would gunzip by itself, with its own chunk size: it is handed the tar instead.
  */
 const GUNZIP_CHUNK = 64 * 1024;
 
@@ -101,75 +94,91 @@ const fileMode = (mode: number | undefined): number => ((mode ?? 0o644) & 0o111 
 
 /**
  * Stream-extract a gzipped tarball into `dest` (created if missing). Rejects with
- * CB_CACHE_ESCAPE on the first entry that would escape; the caller removes `dest` then.
+ * CB_CACHE_ESCAPE on the first entry that would escape, once node-tar has finished the writes
+ * it had begun; the caller removes `dest` then.
  */
 export async function extractTarball(gzipped: Readable, dest: string, rules: ExtractRules, where: string): Promise<ExtractResult> {
   await mkdir(dest, { recursive: true, mode: 0o755 });
+  const rootParts = rules.root.split('/').filter((p) => p !== '');
   const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
-  const extract = tar.extract();
-  const realDirs = new Set<string>();
-  const written = new Set<string>();
+  const names = new WeakMap<ReadEntry, string>(); // as the archive gives them: node-tar's strip rewrites entry.path
+  const written = new Map<string, number>(); // kept files (and hard links to them) -> mode
   let files = 0;
   let bytes = 0;
-  gzipped.on('error', (err) => extract.destroy(err));
-  gunzip.on('error', (err) => extract.destroy(new CacheError('CB_CACHE_INTEGRITY', `${where} is not a valid gzip stream: ${err.message}`, { cause: err })));
-  gzipped.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
-  try {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const normal = insideRoot(h.name);
-      if (normal === null) throw refuse(h.name, 'its path leaves the package', where);
+  let failure: Error | undefined;
+  let inputEnded = false;
+  await new Promise<void>((done, fail) => {
+    /** Keep the first problem, let go of the download, and end node-tar's input; 'close' follows its pending writes. */
+    const stop = (err: Error): false => {
+      if (failure) return false;
+      failure = err;
+      setImmediate(() => {
+        gzipped.unpipe(gunzip);
+        gzipped.destroy();
+        gunzip.unpipe(unpack);
+        gunzip.destroy();
+        if (!inputEnded) unpack.end();
+      });
+      return false;
+    };
+    const judge = (entry: ReadEntry): boolean => {
+      const raw = entry.path;
+      const normal = insideRoot(raw);
+      if (normal === null) return stop(refuse(raw, 'its path leaves the package', where));
+      const target = entry.linkpath ?? '';
       // Links are judged wherever they sit, kept or not.
-      if (h.type === 'symlink' && !linkStaysInside(normal, h.linkname ?? '')) throw refuse(h.name, `symlink points outside (${h.linkname})`, where);
-      if (h.type === 'link' && !insideRoot(h.linkname ?? '')) throw refuse(h.name, `hard link points outside (${h.linkname})`, where);
+      if (entry.type === 'SymbolicLink' && !linkStaysInside(normal, target)) return stop(refuse(raw, `symlink points outside (${target})`, where));
+      if (entry.type === 'Link' && !insideRoot(target)) return stop(refuse(raw, `hard link points outside (${target})`, where));
 
-      const rel = keptPath(normal, rules);
-      if (rel === undefined) {
-        entry.resume();
-        continue;
-      }
-      const path = join(dest, rel);
-      const through = await linkOnPath(dest, rel, realDirs);
-      if (through) throw refuse(h.name, `its parent ${through} is a symlink`, where);
-
-      if (h.type === 'directory') {
-        await mkdir(path, { recursive: true, mode: 0o755 });
-        await chmod(path, 0o755);
-        entry.resume();
-      } else if (h.type === 'file' || h.type === 'contiguous-file') {
-        await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-        await clear(path, h.name, where);
-        await pipeline(Readable.from(entry, { objectMode: false }), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
-        await chmod(path, fileMode(h.mode));
-        written.add(rel);
+      const rel = keptPath(raw, rootParts, rules.keep);
+      if (rel === undefined) return false;
+      if (DIR_TYPES.has(entry.type)) {
+        entry.mode = 0o755;
+      } else if (FILE_TYPES.has(entry.type)) {
+        entry.mode = fileMode(entry.mode);
+        written.set(rel, entry.mode);
         files++;
-        bytes += h.size ?? 0;
-      } else if (h.type === 'symlink') {
+        bytes += entry.size;
+      } else if (entry.type === 'SymbolicLink') {
         // Inside the package is not enough: it must stay inside what is kept of it.
-        if (!linkStaysInside(rel, h.linkname!)) throw refuse(h.name, `symlink points outside the kept files (${h.linkname})`, where);
-        await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-        await clear(path, h.name, where);
-        await symlink(h.linkname!, path);
-        entry.resume();
-      } else if (h.type === 'link') {
-        const target = keptPath(insideRoot(h.linkname!)!, rules);
-        if (target === undefined || !written.has(target)) throw refuse(h.name, `hard link points outside the kept files (${h.linkname})`, where);
-        await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-        await clear(path, h.name, where);
-        await link(join(dest, target), path);
-        written.add(rel);
-        entry.resume();
+        if (!linkStaysInside(rel, target)) return stop(refuse(raw, `symlink points outside the kept files (${target})`, where));
+      } else if (entry.type === 'Link') {
+        const linked = keptPath(target, rootParts, rules.keep);
+        const mode = linked === undefined ? undefined : written.get(linked);
+        if (mode === undefined) return stop(refuse(raw, `hard link points outside the kept files (${target})`, where));
+        written.set(rel, mode);
       } else {
-        entry.resume(); // devices and fifos are never materialised
+        return false; // devices and fifos are never materialised
       }
-    }
-  } catch (err) {
-    gzipped.unpipe(gunzip);
-    gzipped.destroy();
-    gunzip.destroy();
-    extract.destroy();
-    throw err;
-  }
+      names.set(entry, raw);
+      return true;
+    };
+    const unpack = extract({
+      cwd: dest,
+      strip: rootParts.length,
+      preservePaths: false, // node-tar's default, said out loud: no `..`, never through a symlink (absolute names it would only make relative: judge refuses them first)
+      preserveOwner: false, // even when cagebench runs as root, the cache's files are its own
+      noMtime: true,
+      filter: (_path, entry) => !failure && judge(entry as ReadEntry),
+      onwarn: (code, message, data) => {
+        if (code === 'TAR_ENTRY_INFO') return;
+        const entry = data['entry'] as ReadEntry | undefined;
+        const name = (entry && names.get(entry)) ?? entry?.path ?? '(unknown entry)';
+        stop(tarProblem(dest, code, message, data, name, where));
+      },
+    });
+    unpack.on('error', (err: Error) => {
+      stop(err);
+      if (err.name === 'CwdError') fail(err); // nothing pending will ever end: settle now
+    });
+    unpack.on('abort', (err: Error) => fail(failure ?? err)); // an aborted parser never closes
+    unpack.on('close', () => (failure ? fail(failure) : done()));
+    gzipped.on('error', (err) => stop(err));
+    gunzip.on('error', (err) => stop(new CacheError('CB_CACHE_INTEGRITY', `${where} is not a valid gzip stream: ${err.message}`, { cause: err })));
+    gunzip.on('end', () => (inputEnded = true));
+    gzipped.pipe(gunzip).pipe(unpack);
+  });
+  // The modes were set on creation, under the process umask; make them exactly these.
+  for (const [rel, mode] of written) await chmod(join(dest, rel), mode);
   return { files, bytes };
 }
-

@@ -1,21 +1,23 @@
 // Archive packing and extraction without Docker: crafted tar streams must never write
-// outside the target directory, and ordinary archives must come out intact.
+// outside the target directory, and ordinary archives must come out intact. Extraction is
+// node-tar (as in cache/extract.test.ts, which runs the same escapes through the cache's policy).
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { chmod, lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { SandboxError } from '../errors.ts';
 import { extractTo, insideRoot, linkStaysInside, packFile, packPath, readSingleFile } from './archive.ts';
 
 interface CraftedEntry {
   readonly name: string;
-  readonly type?: 'file' | 'directory' | 'symlink' | 'link';
+  readonly type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo';
   readonly content?: string | Buffer;
   readonly linkname?: string;
   readonly mode?: number;
+  readonly uid?: number;
 }
 
 /** A tar stream holding exactly these entries, in this order, names unchecked. */
@@ -23,8 +25,9 @@ function craft(entries: readonly CraftedEntry[]): Readable {
   const pack = tar.pack();
   for (const e of entries) {
     const type = e.type ?? 'file';
-    if (type === 'file') pack.entry({ name: e.name, type, mode: e.mode ?? 0o644 }, Buffer.from(e.content ?? ''));
-    else pack.entry({ name: e.name, type, linkname: e.linkname, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o777) });
+    const owner = e.uid === undefined ? {} : { uid: e.uid, gid: e.uid };
+    if (type === 'file') pack.entry({ name: e.name, type, mode: e.mode ?? 0o644, ...owner }, Buffer.from(e.content ?? ''));
+    else pack.entry({ name: e.name, type, linkname: e.linkname, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o777), ...owner });
   }
   pack.finalize();
   return Readable.from(pack, { objectMode: false });
@@ -245,6 +248,15 @@ describe('extractTo refuses escaping entries', () => {
     await expectNothingOutside();
   });
 
+  it('with stripTopDir, an absolute entry is refused, not laundered into the target by the strip', async () => {
+    const archive = craft([
+      { name: 'top', type: 'directory' },
+      { name: '/etc/evil', content: 'pwned' },
+    ]);
+    await expectEscape(extractTo(archive, target, { where: 'test', stripTopDir: true }), '/etc/evil');
+    expect(await tree(target)).toEqual([]);
+  });
+
   it('with stripTopDir, a link that is inside the archive but outside the stripped top dir is refused', async () => {
     const archive = craft([
       { name: 'top', type: 'directory' },
@@ -259,6 +271,55 @@ describe('extractTo refuses escaping entries', () => {
       expect(e).toMatchObject({ code: 'CB_ARCHIVE_ESCAPE' });
     });
     await expectNothingOutside();
+  });
+
+  // The next three are node-tar's own refusals (the names alone look fine); the error still names the entry.
+  it('an entry written through a symlink already in the target directory', async () => {
+    await mkdir(target);
+    await symlink('..', join(target, 'out'));
+    await expectEscape(extractTo(craft([{ name: 'out/evil', content: 'pwned' }]), target, { where: 'test' }), 'out/evil');
+    await expectNothingOutside();
+  });
+
+  it('a symlink whose target runs through another symlink, even one pointing inside', async () => {
+    const archive = craft([
+      { name: 'real/f', content: 'f' },
+      { name: 'lib', type: 'symlink', linkname: 'real' },
+      { name: 'x', type: 'symlink', linkname: 'lib/f' },
+    ]);
+    const err = await expectEscape(extractTo(archive, target, { where: 'test' }), 'x');
+    expect(err.message).toContain('runs through the symlink lib');
+    expect(await tree(target)).toEqual(['lib', 'real', 'real/f']);
+  });
+
+  it('a symlink to an absolute path is refused, not rewritten to a relative one (node-tar alone would)', async () => {
+    await expectEscape(extractTo(craft([{ name: 'etc-link', type: 'symlink', linkname: '/etc' }]), target, { where: 'test' }), 'etc-link');
+    expect(await readdir(target)).toEqual([]);
+  });
+
+  it('settles only once node-tar has finished writing: nothing changes after the rejection', async () => {
+    const big = Buffer.alloc(256 * 1024, 7);
+    const entries: CraftedEntry[] = Array.from({ length: 40 }, (_, i) => ({ name: `f${i}`, content: big }));
+    entries.push({ name: '../evil', content: 'pwned' });
+    // In one chunk: every entry is taken in at once, and the refusal comes while the files are being written.
+    const whole = Readable.from([await drain(craft(entries))]);
+    await expectEscape(extractTo(whole, target, { where: 'test' }), '../evil');
+    const snapshot = async () => Promise.all((await tree(target)).map(async (p) => `${p}:${(await lstat(join(target, p))).size}`));
+    const first = await snapshot();
+    expect(first).toContain(`f39:${big.length}`);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await snapshot()).toEqual(first);
+  });
+
+  it('a refusal does not wait for the rest of the archive', async () => {
+    const source = new PassThrough(); // never ended: the engine is still sending
+    source.write((await drain(craft([{ name: '../evil', content: 'pwned' }, { name: 'after', content: 'x'.repeat(100_000) }]))).subarray(0, 4096));
+    await expectEscape(extractTo(source, target, { where: 'test' }), '../evil');
+    expect(source.destroyed).toBe(true);
+  });
+
+  it('says when the stream is not a tar archive', async () => {
+    await expect(extractTo(Readable.from([Buffer.alloc(2048, 65)]), target, { where: 'the archive' })).rejects.toThrow('the archive is not a valid tar archive');
   });
 
   it('passes on a broken archive stream as an error', async () => {
@@ -353,6 +414,23 @@ describe('extractTo writes ordinary archives', () => {
   it('without stripTopDir the directory level is kept', async () => {
     await extractTo(craft([{ name: 'project', type: 'directory' }, { name: 'project/f', content: 'f' }]), target, { where: 'test' });
     expect(await tree(target)).toEqual(['project', 'project/f']);
+  });
+
+  it('replaces a symlink by a later file of the same name instead of writing through it', async () => {
+    await writeFile(join(parent, 'victim'), 'outside');
+    await mkdir(target);
+    await symlink('../victim', join(target, 'a'));
+    await extractTo(craft([{ name: 'a', content: 'replacement' }]), target, { where: 'test' });
+    expect(await readFile(join(parent, 'victim'), 'utf8')).toBe('outside');
+    expect((await lstat(join(target, 'a'))).isFile()).toBe(true);
+    expect(await readFile(join(target, 'a'), 'utf8')).toBe('replacement');
+  });
+
+  it('does not copy owners, even when run as root, and skips fifos', async () => {
+    await extractTo(craft([{ name: 'owned', content: 'x', uid: 12345 }, { name: 'pipe', type: 'fifo' }, { name: 'after', content: 'y' }]), target, { where: 'test' });
+    expect(await tree(target)).toEqual(['after', 'owned']);
+    const st = await stat(join(target, 'owned'));
+    expect([st.uid, st.gid]).toEqual([process.getuid?.(), process.getgid?.()]);
   });
 
   it('extracts into an existing directory, next to what is there', async () => {

@@ -1,12 +1,14 @@
 // Tar archives are how files cross the engine boundary (putArchive/getArchive). Packing
-// streams from disk; extraction streams to disk and refuses any entry that would land
-// outside its target: `..`, absolute names, and links that point out.
+// streams from disk with tar-stream. Reading and extraction use node-tar (npm's own), the one
+// extractor cagebench has (cache/extract.ts uses it too): it never writes through a symlink,
+// and on top of its checks this file refuses, naming the entry, anything that would land or
+// point outside the target: `..`, absolute names, links that point out.
 // tar-stream speaks streamx, not Node streams: wrap at the edges with Readable.from.
-import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdir, readdir, readlink, symlink, link } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, readdir, readlink } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { extract, Parser, type ReadEntry } from 'tar';
 import tar from 'tar-stream';
 import { SandboxError } from '../errors.ts';
 
@@ -158,103 +160,132 @@ export interface ExtractOptions {
   readonly where: string;
 }
 
-function entryPath(raw: string, isDir: boolean, stripTopDir: boolean | undefined): string | null {
-  // Judge the name as the archive gives it: stripping must not launder `/etc/x` or `../x`.
-  if (insideRoot(raw) === null) return null;
-  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
-  if (stripTopDir && (parts.length > 1 || isDir)) parts.shift();
-  return insideRoot(parts.join('/'));
+const FILE_TYPES: ReadonlySet<string> = new Set(['File', 'OldFile', 'ContiguousFile']);
+const DIR_TYPES: ReadonlySet<string> = new Set(['Directory', 'GNUDumpDir']);
+
+/** `raw` without its first `strip` components, as node-tar's `strip` cuts it; null when it escapes. */
+function stripped(raw: string, strip: number): string | null {
+  return insideRoot(raw.split('/').slice(strip).join('/'));
+}
+
+/** Why node-tar refused or failed an entry, as our error: its path checks and symlink refusals are escapes. */
+function tarProblem(root: string, code: string, message: string, data: Record<string, unknown>, name: string, where: string): Error {
+  const err = data instanceof Error ? (data as NodeJS.ErrnoException & { symlink?: string }) : undefined;
+  if (err?.code === 'TAR_SYMLINK_ERROR') {
+    return escape(name, `it runs through the symlink ${relative(root, err.symlink ?? '') || '.'}`, where);
+  }
+  if (err?.syscall !== undefined) return err; // the disk's own error (ENOSPC, EACCES), as it came
+  if (code === 'TAR_ENTRY_ERROR') return escape(name, message, where);
+  return new Error(`${where} is not a valid tar archive: ${message} (${code})`);
 }
 
 /**
- * The first existing parent of `name` under `root` that is a symlink, if any. `realDirs`
- * remembers parents already seen to be directories, so a big tree costs one lstat per
- * directory rather than one per entry and level.
+ * Stream-extract an archive into `hostDir` with node-tar. Entries that would land or point
+ * outside it are refused (CB_ARCHIVE_ESCAPE, naming the entry): the first refusal stops the
+ * extraction, and the promise settles only once node-tar has finished the writes it had begun.
+ * Devices and fifos are skipped; owners are not copied, modes and mtimes are.
  */
-async function linkOnPath(root: string, name: string, realDirs: Set<string>): Promise<string | undefined> {
-  const parts = name.split('/').slice(0, -1);
-  for (let i = 1; i <= parts.length; i++) {
-    const rel = parts.slice(0, i).join('/');
-    if (realDirs.has(rel)) continue;
-    const st = await lstat(join(root, rel)).catch(() => undefined);
-    if (!st) return undefined; // the rest is created as directories
-    if (st.isSymbolicLink()) return rel;
-    if (st.isDirectory()) realDirs.add(rel);
-  }
-  return undefined;
-}
-
-/** Stream-extract an archive into `hostDir`, refusing entries that escape it. */
 export async function extractTo(archive: Readable, hostDir: string, options: ExtractOptions): Promise<void> {
   const root = resolve(hostDir);
   await mkdir(root, { recursive: true });
-  const extract = tar.extract();
-  const realDirs = new Set<string>();
-  archive.on('error', (err) => extract.destroy(err));
-  archive.pipe(extract as unknown as NodeJS.WritableStream);
-  try {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const name = entryPath(h.name, h.type === 'directory', options.stripTopDir);
-      if (name === null) throw escape(h.name, 'path leaves the target directory', options.where);
-      const dest = name ? join(root, name) : root;
-      // The link checks assume an entry's parents are real directories: never write through a link.
-      const through = await linkOnPath(root, name, realDirs);
-      if (through) throw escape(h.name, `its parent ${through} is a symlink`, options.where);
-      if (h.type === 'directory') {
-        await mkdir(dest, { recursive: true, mode: h.mode ?? 0o755 });
-        entry.resume();
-      } else if (h.type === 'file' || h.type === 'contiguous-file') {
-        await mkdir(dirname(dest), { recursive: true });
-        await pipeline(toNode(entry), createWriteStream(dest, { mode: h.mode ?? 0o644 }));
-      } else if (h.type === 'symlink') {
-        const target = h.linkname ?? '';
-        if (!linkStaysInside(name, target)) throw escape(h.name, `symlink points outside (${target})`, options.where);
-        await mkdir(dirname(dest), { recursive: true });
-        await symlink(target, dest);
-        entry.resume();
-      } else if (h.type === 'link') {
-        const target = entryPath(h.linkname ?? '', false, options.stripTopDir);
-        if (target === null || target === '') throw escape(h.name, `hard link points outside (${h.linkname})`, options.where);
-        // A hard link to a symlink is that symlink again, at a new place its text may not suit.
-        const linked = await lstat(join(root, target)).catch(() => undefined);
-        if (linked?.isSymbolicLink()) {
-          const text = await readlink(join(root, target));
-          if (!linkStaysInside(name, text)) throw escape(h.name, `hard link to a symlink that would point outside (${text})`, options.where);
-        }
-        await mkdir(dirname(dest), { recursive: true });
-        await link(join(root, target), dest);
-        entry.resume();
-      } else {
-        entry.resume(); // devices, fifos: not materialised on the host
+  const where = options.where;
+  const names = new WeakMap<ReadEntry, string>(); // as the archive gives them: node-tar's strip rewrites entry.path
+  let strip: number | undefined;
+  let failure: Error | undefined;
+  let inputEnded = false;
+  await new Promise<void>((done, fail) => {
+    /** Keep the first problem, let go of the archive, and end node-tar's input; 'close' follows its pending writes. */
+    const stop = (err: Error): false => {
+      if (failure) return false;
+      failure = err;
+      setImmediate(() => {
+        archive.unpipe(unpack);
+        archive.destroy();
+        if (!inputEnded) unpack.end();
+      });
+      return false;
+    };
+    const judge = (entry: ReadEntry): boolean => {
+      const raw = entry.path;
+      // Judge the name as the archive gives it: stripping must not launder `/etc/x` or `../x`.
+      if (insideRoot(raw) === null) return stop(escape(raw, 'path leaves the target directory', where));
+      if (strip === undefined) {
+        // Decided on the first entry, before node-tar places it: a directory archive's top level goes.
+        strip = options.stripTopDir && DIR_TYPES.has(entry.type) ? 1 : 0;
+        unpack.strip = strip;
       }
-    }
-  } catch (err) {
-    archive.destroy();
-    extract.destroy();
-    throw err;
-  }
+      const name = stripped(raw, strip);
+      if (name === null) return stop(escape(raw, 'path leaves the target directory', where));
+      if (entry.type === 'SymbolicLink') {
+        const target = entry.linkpath ?? '';
+        if (!linkStaysInside(name, target)) return stop(escape(raw, `symlink points outside (${target})`, where));
+      } else if (entry.type === 'Link') {
+        const target = entry.linkpath ?? '';
+        if (insideRoot(target) === null || !stripped(target, strip)) return stop(escape(raw, `hard link points outside (${target})`, where));
+      } else if (!FILE_TYPES.has(entry.type) && !DIR_TYPES.has(entry.type)) {
+        return false; // devices, fifos: not materialised on the host
+      }
+      names.set(entry, raw);
+      return true;
+    };
+    const unpack = extract({
+      cwd: root,
+      preservePaths: false, // node-tar's default, said out loud: no `..`, never through a symlink (absolute names it would only make relative: judge refuses them first)
+      preserveOwner: false, // even when cagebench runs as root, files are its own, not the container user's
+      filter: (_path, entry) => !failure && judge(entry as ReadEntry),
+      onwarn: (code, message, data) => {
+        if (code === 'TAR_ENTRY_INFO') return;
+        const entry = data['entry'] as ReadEntry | undefined;
+        const name = (entry && names.get(entry)) ?? entry?.path ?? '(unknown entry)';
+        stop(tarProblem(root, code, message, data, name, where));
+      },
+    });
+    unpack.on('error', (err: Error) => {
+      stop(err);
+      if (err.name === 'CwdError') fail(err); // nothing pending will ever end: settle now
+    });
+    unpack.on('abort', (err: Error) => fail(failure ?? err)); // an aborted parser never closes
+    unpack.on('close', () => (failure ? fail(failure) : done()));
+    archive.on('end', () => (inputEnded = true));
+    archive.on('error', (err) => stop(err));
+    archive.pipe(unpack);
+  });
+}
+
+/** What an entry type is called in messages: `directory`, `symlink`, `file`, `link`. */
+function kindOf(type: string): string {
+  if (FILE_TYPES.has(type)) return 'file';
+  if (DIR_TYPES.has(type)) return 'directory';
+  if (type === 'SymbolicLink') return 'symlink';
+  if (type === 'Link') return 'link';
+  return type.toLowerCase();
 }
 
 /** Read the single regular file an engine archive of one path contains. */
 export async function readSingleFile(archive: Readable, where: string): Promise<Buffer> {
-  const extract = tar.extract();
   let found: Buffer | undefined;
   let kind: string | undefined;
-  archive.on('error', (err) => extract.destroy(err));
-  archive.pipe(extract as unknown as NodeJS.WritableStream);
-  for await (const entry of extract) {
-    // Only the archive's first entry is the path asked for; later ones are inside a directory.
-    const first = kind === undefined;
-    kind ??= entry.header.type;
-    if (first && entry.header.type === 'file') {
-      const chunks: Buffer[] = [];
-      for await (const c of entry) chunks.push(c as Buffer);
-      found = Buffer.concat(chunks);
-    } else {
-      entry.resume();
-    }
-  }
+  await new Promise<void>((done, fail) => {
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry) => {
+        // Only the archive's first entry is the path asked for; later ones are inside a directory.
+        const first = kind === undefined;
+        kind ??= kindOf(entry.type);
+        if (first && FILE_TYPES.has(entry.type)) {
+          const chunks: Buffer[] = [];
+          entry.on('data', (c: Buffer) => chunks.push(c));
+          entry.on('end', () => (found = Buffer.concat(chunks)));
+        } else {
+          entry.resume();
+        }
+      },
+    });
+    parser.on('error', fail);
+    parser.on('close', done);
+    archive.on('error', fail);
+    archive.pipe(parser);
+  });
   if (found === undefined) {
     throw new SandboxError('CB_PATH_NOT_FOUND', `${where} is not a regular file (it is a ${kind ?? 'nothing'}); use download() for directories.`);
   }
