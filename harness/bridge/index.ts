@@ -1,9 +1,5 @@
 // The model bridge, assembled: the four inbound wire APIs, the providers, the price table.
-import type { InboundWire, WireApi } from '../models/wire.ts';
-import { anthropicInbound } from '../models/wire/anthropic.ts';
-import { geminiInbound } from '../models/wire/gemini.ts';
-import { openaiChatInbound } from '../models/wire/openai-chat.ts';
-import { openaiResponsesInbound } from '../models/wire/openai-responses.ts';
+import { anthropicInbound, geminiInbound, openaiChatInbound, openaiResponsesInbound, type InboundWire, type WireApi } from '../models/wire.ts';
 import { createProviders, type ProvidersOptions } from '../models/providers/index.ts';
 import { priceTable } from './pricing.ts';
 import { startBridge, type Bridge, type BridgeOptions } from './server.ts';

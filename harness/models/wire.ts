@@ -1,9 +1,22 @@
-// The contract every wire format implements, in both directions:
+// The wire formats: the contract each implements, in both directions, and the four of them.
 // - inbound (the bridge serves it to agents): parse a request, render a response, render a
 //   stream of events as that API's SSE, render an error in that API's shape;
 // - outbound (a provider speaks it upstream): build a request, parse a response, parse a
 //   stream of that API's SSE events into canonical events.
+// Each API has one file per side in wire/: `<api>-inbound.ts` and `<api>-outbound.ts`, and
+// `<api>-common.ts` for what both sides share. Every parser checks fields with wire/fields.ts.
 import type { ModelRequest, ModelResponse, StreamEvent } from './canonical.ts';
+
+export { WireError } from './wire/wire-error.ts';
+
+export { anthropicInbound } from './wire/anthropic-inbound.ts';
+export { anthropicOutbound } from './wire/anthropic-outbound.ts';
+export { openaiChatInbound } from './wire/openai-chat-inbound.ts';
+export { openaiChatOutbound } from './wire/openai-chat-outbound.ts';
+export { openaiResponsesInbound } from './wire/openai-responses-inbound.ts';
+export { openaiResponsesOutbound } from './wire/openai-responses-outbound.ts';
+export { geminiInbound } from './wire/gemini-inbound.ts';
+export { geminiOutbound } from './wire/gemini-outbound.ts';
 
 export type WireApi = 'anthropic' | 'openai-chat' | 'openai-responses' | 'gemini';
 
@@ -34,15 +47,4 @@ export interface OutboundWire {
   parseResponse(body: unknown): ModelResponse;
   /** Turns this API's SSE events into canonical events, statefully (one per response). */
   createStreamParser(): (event: SseEvent) => readonly StreamEvent[];
-}
-
-export class WireError extends Error {
-  override readonly name = 'WireError';
-  /** 400 for a request the API would refuse. */
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
 }

@@ -5,7 +5,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import { collect, replay, type ModelRequest, type ModelResponse, type StreamEvent, type Usage } from '../canonical.ts';
 import { createSseParser, formatSse, SSE_KEEPALIVE } from '../sse.ts';
 import { WireError, type SseEvent } from '../wire.ts';
-import { anthropicInbound, anthropicOutbound, argumentsToInput, DEFAULT_MAX_TOKENS, renderStreamError } from './anthropic.ts';
+import { argumentsToInput } from './anthropic-common.ts';
+import { anthropicInbound, renderStreamError } from './anthropic-inbound.ts';
+import { anthropicOutbound, DEFAULT_MAX_TOKENS } from './anthropic-outbound.ts';
 import { chunked } from './test-support.ts';
 
 const usage = (u: Partial<Usage>): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, ...u });

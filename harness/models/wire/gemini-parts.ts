@@ -8,63 +8,14 @@
 // `thoughtSignature` of the next non-thought part. Parsing unpacks it, so the reasoning of a
 // non-Gemini model (an Anthropic signature, an OpenAI encrypted item) survives the agent's turn.
 // A bare signature (empty text, nothing else: Gemini's own) travels unpacked, where Gemini puts it.
+import { z } from 'zod';
 import type { ContentPart } from '../canonical.ts';
-import { WireError } from '../wire.ts';
-
-// ---------------------------------------------------------------------------------------------
-// Wire shapes (the subset the bridge reads and writes)
-
-export type Json = Record<string, unknown>;
-
-export interface GeminiBlob {
-  mimeType: string;
-  data: string;
-}
-
-export interface GeminiFileData {
-  mimeType?: string;
-  fileUri: string;
-}
-
-export interface GeminiPart {
-  text?: string;
-  thought?: boolean;
-  thoughtSignature?: string;
-  inlineData?: GeminiBlob;
-  fileData?: GeminiFileData;
-  functionCall?: { id?: string; name: string; args: Json };
-  functionResponse?: { id?: string; name: string; response: Json; parts?: { inlineData?: GeminiBlob; fileData?: GeminiFileData }[] };
-}
-
-export interface GeminiContent {
-  role?: 'user' | 'model';
-  parts: GeminiPart[];
-}
+import { array, check, isRecord, nonEmptyString, optional, optionalString, record, string, type Json } from './fields.ts';
+import type { GeminiBlob, GeminiFileData, GeminiPart } from './gemini-common.ts';
+import { WireError } from './wire-error.ts';
 
 export type ReasoningPart = Extract<ContentPart, { type: 'reasoning' }>;
 type ToolResultPart = Extract<ContentPart, { type: 'tool_result' }>;
-
-// ---------------------------------------------------------------------------------------------
-// Validation helpers: every message names the field.
-
-export function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Describes a value for an error message: `"ten"`, `42`, `an object`. */
-export function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-/** `contents[2].role must be "user" or "model" (got "system")`; 400 for requests, 502 for upstream bodies. */
-export function invalid(path: string, expected: string, got: unknown, status = 400): WireError {
-  return new WireError(`${path} must be ${expected} (got ${describe(got)})`, status);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reasoning packed into a signature
@@ -294,21 +245,24 @@ export interface ReadPartsOptions {
   readonly offset?: number;
 }
 
+const optionalRecord = optional(record);
+const base64 = check(z.string(), 'a base64 string');
+
 const IGNORED_PART_FIELDS = ['executableCode', 'codeExecutionResult', 'videoMetadata', 'toolCall', 'toolResponse'];
 
 /** Gemini parts -> canonical parts, validating as it goes. */
 export function readParts(parts: unknown, options: ReadPartsOptions): ContentPart[] {
   const { path, role, ids, dropped, status } = options;
-  if (!Array.isArray(parts)) throw invalid(`${path}.parts`, 'an array', parts, status);
+  const list = array(parts, `${path}.parts`, status);
   const out: ContentPart[] = [];
   // Reasoning read from thought parts since the last other part: a packed signature on the
   // next part replaces it (same reasoning, with what a thought part cannot show).
   let thoughtsFrom = -1;
-  for (const [i, raw] of parts.entries()) {
+  for (const [i, value] of list.entries()) {
     const at = `${path}.parts[${i + (options.offset ?? 0)}]`;
-    if (!isRecord(raw)) throw invalid(at, 'an object', raw, status);
-    if (raw.thoughtSignature !== undefined && typeof raw.thoughtSignature !== 'string') throw invalid(`${at}.thoughtSignature`, 'a string', raw.thoughtSignature, status);
-    if (raw.thought === true && raw.text !== undefined && typeof raw.text !== 'string') throw invalid(`${at}.text`, 'a string', raw.text, status);
+    const raw = record(value, at, status);
+    if (raw.thoughtSignature !== undefined) string(raw.thoughtSignature, `${at}.thoughtSignature`, status);
+    if (raw.thought === true && raw.text !== undefined) string(raw.text, `${at}.text`, status);
     if (raw.thought === true && role === 'user') {
       dropped.push(`${at}: a thought part in a user turn`);
       continue;
@@ -341,30 +295,27 @@ export function readParts(parts: unknown, options: ReadPartsOptions): ContentPar
 
   function readPart(raw: Json, at: string): ContentPart[] {
     if (raw.functionCall !== undefined) {
-      const call = raw.functionCall;
-      if (!isRecord(call)) throw invalid(`${at}.functionCall`, 'an object', call, status);
+      const call = record(raw.functionCall, `${at}.functionCall`, status);
       if (role !== 'model') throw new WireError(`${at}.functionCall must be in a "model" turn (it is in a "${role}" turn)`, status);
-      const name = nonEmpty(call.name, `${at}.functionCall.name`);
-      const id = optionalString(call.id, `${at}.functionCall.id`);
-      if (call.args !== undefined && call.args !== null && !isRecord(call.args)) throw invalid(`${at}.functionCall.args`, 'an object', call.args, status);
-      return [{ type: 'tool_call', id: ids.call(name, id), name, arguments: JSON.stringify(call.args ?? {}) }];
+      const name = nonEmptyString(call.name, `${at}.functionCall.name`, status);
+      const id = optionalString(call.id, `${at}.functionCall.id`, status) || undefined;
+      const args = optionalRecord(call.args, `${at}.functionCall.args`, status);
+      return [{ type: 'tool_call', id: ids.call(name, id), name, arguments: JSON.stringify(args ?? {}) }];
     }
     if (raw.functionResponse !== undefined) {
-      const res = raw.functionResponse;
-      if (!isRecord(res)) throw invalid(`${at}.functionResponse`, 'an object', res, status);
+      const res = record(raw.functionResponse, `${at}.functionResponse`, status);
       if (role !== 'user') throw new WireError(`${at}.functionResponse must be in a "user" turn (it is in a "${role}" turn)`, status);
-      const name = nonEmpty(res.name, `${at}.functionResponse.name`);
-      const id = optionalString(res.id, `${at}.functionResponse.id`);
-      if (res.response !== undefined && res.response !== null && !isRecord(res.response)) throw invalid(`${at}.functionResponse.response`, 'an object', res.response, status);
-      const { text, isError } = responseText(res.response ?? {});
+      const name = nonEmptyString(res.name, `${at}.functionResponse.name`, status);
+      const id = optionalString(res.id, `${at}.functionResponse.id`, status) || undefined;
+      const { text, isError } = responseText(optionalRecord(res.response, `${at}.functionResponse.response`, status) ?? {});
       const media = res.parts === undefined ? [] : readMedia(res.parts, `${at}.functionResponse.parts`);
       const content: ContentPart[] = [...(text === '' ? [] : [{ type: 'text' as const, text }]), ...media];
       return [{ type: 'tool_result', callId: ids.result(name, id), name, content, ...(isError && { isError: true }) }];
     }
     if (raw.inlineData !== undefined || raw.fileData !== undefined) return readMedia([raw], at, true);
     if (raw.text !== undefined) {
-      if (typeof raw.text !== 'string') throw invalid(`${at}.text`, 'a string', raw.text, status);
-      return raw.text === '' ? [] : [{ type: 'text', text: raw.text }];
+      const text = string(raw.text, `${at}.text`, status);
+      return text === '' ? [] : [{ type: 'text', text }];
     }
     const ignored = IGNORED_PART_FIELDS.find((f) => raw[f] !== undefined);
     if (ignored) {
@@ -378,26 +329,23 @@ export function readParts(parts: unknown, options: ReadPartsOptions): ContentPar
 
   /** inlineData and fileData parts: images; other media types are dropped and listed. */
   function readMedia(items: unknown, at: string, single = false): ContentPart[] {
-    if (!Array.isArray(items)) throw invalid(at, 'an array', items, status);
-    return items.flatMap((item, j): ContentPart[] => {
+    return array(items, at, status).flatMap((value, j): ContentPart[] => {
       const p = single ? at : `${at}[${j}]`;
-      if (!isRecord(item)) throw invalid(p, 'an object', item, status);
+      const item = record(value, p, status);
       if (item.inlineData !== undefined) {
-        const blob = item.inlineData;
-        if (!isRecord(blob)) throw invalid(`${p}.inlineData`, 'an object', blob, status);
-        const mimeType = nonEmpty(blob.mimeType, `${p}.inlineData.mimeType`);
-        if (typeof blob.data !== 'string') throw invalid(`${p}.inlineData.data`, 'a base64 string', blob.data, status);
+        const blob = record(item.inlineData, `${p}.inlineData`, status);
+        const mimeType = nonEmptyString(blob.mimeType, `${p}.inlineData.mimeType`, status);
+        const data = base64(blob.data, `${p}.inlineData.data`, status);
         if (!mimeType.startsWith('image/')) {
           dropped.push(`${p}.inlineData (${mimeType}: only images are carried)`);
           return [];
         }
-        return [{ type: 'image', mediaType: mimeType, data: blob.data }];
+        return [{ type: 'image', mediaType: mimeType, data }];
       }
       if (item.fileData !== undefined) {
-        const file = item.fileData;
-        if (!isRecord(file)) throw invalid(`${p}.fileData`, 'an object', file, status);
-        const fileUri = nonEmpty(file.fileUri, `${p}.fileData.fileUri`);
-        const mimeType = optionalString(file.mimeType, `${p}.fileData.mimeType`);
+        const file = record(item.fileData, `${p}.fileData`, status);
+        const fileUri = nonEmptyString(file.fileUri, `${p}.fileData.fileUri`, status);
+        const mimeType = optionalString(file.mimeType, `${p}.fileData.mimeType`, status) || undefined;
         if (mimeType !== undefined && !mimeType.startsWith('image/')) {
           dropped.push(`${p}.fileData (${mimeType}: only images are carried)`);
           return [];
@@ -407,17 +355,6 @@ export function readParts(parts: unknown, options: ReadPartsOptions): ContentPar
       dropped.push(`${p}: a part with neither inlineData nor fileData`);
       return [];
     });
-  }
-
-  function nonEmpty(value: unknown, at: string): string {
-    if (typeof value !== 'string' || value === '') throw invalid(at, 'a non-empty string', value, status);
-    return value;
-  }
-
-  function optionalString(value: unknown, at: string): string | undefined {
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string') throw invalid(at, 'a string', value, status);
-    return value === '' ? undefined : value;
   }
 }
 

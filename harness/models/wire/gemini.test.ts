@@ -5,7 +5,9 @@ import { fetch } from 'undici';
 import { collect, replay, type ModelRequest, type ModelResponse, type StreamEvent, type Usage } from '../canonical.ts';
 import { createSseParser, formatSse } from '../sse.ts';
 import { WireError, type SseEvent } from '../wire.ts';
-import { geminiInbound, geminiOutbound, geminiPath, type GeminiPart } from './gemini.ts';
+import type { GeminiPart } from './gemini-common.ts';
+import { geminiInbound } from './gemini-inbound.ts';
+import { geminiOutbound, geminiPath } from './gemini-outbound.ts';
 import { chunked } from './test-support.ts';
 
 const usage = (u: Partial<Usage>): Usage => ({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, ...u });

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, type ModelRequest, type ModelResponse } from '../canonical.ts';
 import { UpstreamError } from '../provider.ts';
 import { WireError } from '../wire.ts';
-import { chatStreamOptions, openaiChatInbound, openaiChatOutbound } from './openai-chat.ts';
+import { chatStreamOptions, openaiChatInbound } from './openai-chat-inbound.ts';
+import { openaiChatOutbound } from './openai-chat-outbound.ts';
 import { pieces, roundTrip, startWireServer, throughTheWire, USAGE, type WireServer } from './openai-test-support.ts';
 
 const text = (t: string, stopReason: ModelResponse['stopReason'] = 'end_turn'): ModelResponse => ({

@@ -1,66 +1,13 @@
 // What the two OpenAI wire APIs (Chat Completions and Responses) share: the error body,
-// request validation that names the field, data URLs, reasoning effort and usage numbers.
+// number fields, data URLs, reasoning effort, usage numbers and upstream body errors.
 import type { ContentPart, GenerationConfig, Usage } from '../canonical.ts';
-import { WireError } from '../wire.ts';
+import { atLeast, invalid, isRecord, optional, record, type Json } from './fields.ts';
+import { WireError } from './wire-error.ts';
 
-export type Json = Record<string, unknown>;
-
-export function isRecord(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Describes a value for an error message: `"ten"`, `42`, `an object`. */
-export function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-/** A 400 naming the field: `messages[2].role must be one of ... (got "robot")`. */
-export function invalid(path: string, expected: string, got: unknown): WireError {
-  return new WireError(`${path} must be ${expected} (got ${describe(got)})`);
-}
-
-export function record(value: unknown, path: string): Json {
-  if (!isRecord(value)) throw invalid(path, 'an object', value);
-  return value;
-}
-
-export function array(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) throw invalid(path, 'an array', value);
-  return value;
-}
-
-export function string(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw invalid(path, 'a string', value);
-  return value;
-}
-
-export function nonEmptyString(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value === '') throw invalid(path, 'a non-empty string', value);
-  return value;
-}
-
-export function optionalString(value: unknown, path: string): string | undefined {
-  return value === undefined || value === null ? undefined : string(value, path);
-}
-
-export function optionalNumber(value: unknown, path: string, min = -Infinity): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw invalid(path, min === -Infinity ? 'a number' : `a number >= ${min}`, value);
-  }
-  return value;
-}
-
-export function optionalBoolean(value: unknown, path: string): boolean | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'boolean') throw invalid(path, 'true or false', value);
-  return value;
-}
+/** Token counts and `n`. */
+export const optionalCount = optional(atLeast(1));
+/** Temperature and top_p. */
+export const optionalNonNegative = optional(atLeast(0));
 
 /** A tool's JSON Schema; OpenAI lets function tools omit it, meaning "no arguments". */
 export function parameters(value: unknown, path: string): Readonly<Record<string, unknown>> {

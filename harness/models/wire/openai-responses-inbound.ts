@@ -1,10 +1,12 @@
 // The Responses API served to agents (Codex): parse its requests, render responses and the
-// event stream, remember which flat tool names were namespaced. See openai-responses.ts.
+// event stream, remember which flat tool names were namespaced. See openai-responses-common.ts.
 import { randomBytes } from 'node:crypto';
 import type { ContentPart, Message, ModelRequest, ModelResponse, StopReason, StreamEvent, ToolChoice, ToolSpec, Usage } from '../canonical.ts';
-import { WireError, type InboundWire, type SseEvent } from '../wire.ts';
-import { array, invalid, isRecord, nonEmptyString, optionalBoolean, optionalNumber, optionalString, parameters, parseEffort, record, renderOpenaiError, string, type Json } from './openai-common.ts';
-import { flatToolName, messageContent, reasoningText, responsesUsage, toolOutput, type NamespacedName, type ReasoningDeltaWithEncrypted } from './openai-responses-items.ts';
+import type { InboundWire, SseEvent } from '../wire.ts';
+import { array, invalid, isRecord, nonEmptyString, optionalBoolean, optionalString, record, string, type Json } from './fields.ts';
+import { optionalCount, optionalNonNegative, parameters, parseEffort, renderOpenaiError } from './openai-common.ts';
+import { flatToolName, messageContent, reasoningText, responsesUsage, toolOutput, type NamespacedName, type ReasoningDeltaWithEncrypted } from './openai-responses-common.ts';
+import { WireError } from './wire-error.ts';
 
 /** Flattened names remembered per inbound wire; the oldest go first past this many. */
 const MAX_NAMESPACED_NAMES = 4096;
@@ -36,6 +38,9 @@ export function createOpenaiResponsesInbound(): OpenaiResponsesInbound {
   };
 }
 
+/** The Responses wire served to agents, with its own memory of flattened namespace tools. */
+export const openaiResponsesInbound: OpenaiResponsesInbound = createOpenaiResponsesInbound();
+
 type Remember = (flat: string, split: NamespacedName) => void;
 type NamespaceOf = (flat: string) => NamespacedName | undefined;
 type Draft = { role: Message['role']; content: ContentPart[] };
@@ -55,9 +60,9 @@ function parseRequest(body: unknown, context: { readonly model?: string; readonl
   const toolChoice = parseToolChoice(b.tool_choice, dropped);
   const reasoning = b.reasoning === undefined || b.reasoning === null ? {} : record(b.reasoning, 'reasoning');
   const effort = parseEffort(reasoning.effort, 'reasoning.effort', dropped);
-  const maxTokens = optionalNumber(b.max_output_tokens, 'max_output_tokens', 1);
-  const temperature = optionalNumber(b.temperature, 'temperature', 0);
-  const topP = optionalNumber(b.top_p, 'top_p', 0);
+  const maxTokens = optionalCount(b.max_output_tokens, 'max_output_tokens');
+  const temperature = optionalNonNegative(b.temperature, 'temperature');
+  const topP = optionalNonNegative(b.top_p, 'top_p');
   const format = isRecord(b.text) && isRecord(b.text.format) ? b.text.format.type : undefined;
   if (format !== undefined && format !== 'text') dropped.push(`text.format: ${String(format)} is not enforced`);
   if (b.max_tool_calls !== undefined && b.max_tool_calls !== null) dropped.push('max_tool_calls: not supported, ignored');

@@ -1,9 +1,11 @@
 // The Responses API spoken upstream: build requests, parse responses and event streams.
+// See openai-responses-common.ts.
 import type { ModelRequest, ModelResponse, StreamEvent } from '../canonical.ts';
 import { UpstreamError } from '../provider.ts';
 import type { OutboundWire, SseEvent } from '../wire.ts';
-import { array, effortOf, fromUpstream, imageToUrl, isRecord, parseJsonData, record, type Json } from './openai-common.ts';
-import { callName, outputParts, reasoningText, stopReasonOf, usageOf, type ReasoningDeltaWithEncrypted } from './openai-responses-items.ts';
+import { array, isRecord, record, type Json } from './fields.ts';
+import { effortOf, fromUpstream, imageToUrl, parseJsonData } from './openai-common.ts';
+import { callName, outputParts, reasoningText, stopReasonOf, usageOf, type ReasoningDeltaWithEncrypted } from './openai-responses-common.ts';
 
 function buildRequest(request: ModelRequest, upstreamModel: string): unknown {
   const input: Json[] = [];

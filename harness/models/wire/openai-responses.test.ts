@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, type ModelRequest, type ModelResponse, type StreamEvent } from '../canonical.ts';
 import { UpstreamError } from '../provider.ts';
 import { WireError } from '../wire.ts';
-import { createOpenaiResponsesInbound, flatToolName, openaiResponsesOutbound, type ReasoningDeltaWithEncrypted } from './openai-responses.ts';
+import { flatToolName, type ReasoningDeltaWithEncrypted } from './openai-responses-common.ts';
+import { createOpenaiResponsesInbound } from './openai-responses-inbound.ts';
+import { openaiResponsesOutbound } from './openai-responses-outbound.ts';
 import { pieces, roundTrip, startWireServer, throughTheWire, USAGE, type WireServer } from './openai-test-support.ts';
 
 const text = (t: string, stopReason: ModelResponse['stopReason'] = 'end_turn'): ModelResponse => ({

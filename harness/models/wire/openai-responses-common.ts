@@ -1,7 +1,23 @@
-// Responses items and usage, read and written the same way by the inbound and outbound sides:
-// message content, function outputs, reasoning text, namespaced call names, stop reasons.
+// OpenAI Responses (`POST /v1/responses`), both ways: Codex speaks only this API inbound
+// (openai-responses-inbound.ts); the openai provider can speak it upstream
+// (openai-responses-outbound.ts).
+//
+// Namespace tools: Codex groups some functions under `{type: "namespace", name, tools}` and
+// dispatches a call on its (namespace, name) pair. Canonical tools are flat, so each child
+// becomes one tool named the way Codex flattens names itself (`ToolName::canonical_flat_name`:
+// `<namespace>__<name>`, stray underscores at the join trimmed). The inbound wire remembers
+// every flattened name it has parsed and splits it back into `namespace` + `name` when a
+// model calls it, so Codex finds its tool; other names are never split.
+//
+// Encrypted reasoning: whole responses carry it in the canonical reasoning part's `encrypted`.
+// The canonical stream has no field for it yet, so stream events carry it on the reasoning
+// delta as `encrypted` (see `ReasoningDeltaWithEncrypted`), which `collect()` does not keep.
+//
+// This file holds what both sides read and write the same way: message content, function
+// outputs, reasoning text, namespaced call names, usage and stop reasons.
 import type { ContentPart, StopReason, StreamEvent, Usage } from '../canonical.ts';
-import { array, imageFromUrl, invalid, isRecord, nonEmptyString, optionalString, record, string, usageFrom, type Json } from './openai-common.ts';
+import { array, invalid, isRecord, nonEmptyString, optionalString, record, string, type Json } from './fields.ts';
+import { imageFromUrl, usageFrom } from './openai-common.ts';
 
 /** A canonical reasoning delta that also carries OpenAI's `encrypted_content`. */
 export type ReasoningDeltaWithEncrypted = Extract<StreamEvent, { type: 'reasoning_delta' }> & { readonly encrypted?: string };
