@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { createCli } from './cli.ts';
 import { printError } from './commands/shared.ts';
 

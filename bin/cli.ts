@@ -1,6 +1,5 @@
 // The `cagebench` command line: flags in, a call into harness out, an exit code back.
 // Commands import harness lazily, so `--help` stays instant and never touches Docker.
-import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { addBridgeCommands } from './commands/bridge.ts';
 import { addCacheCommands } from './commands/cache.ts';
@@ -8,15 +7,15 @@ import { addRunCommands } from './commands/run.ts';
 import { addSandboxCommands } from './commands/sandbox.ts';
 import { EXIT_USAGE } from './commands/shared.ts';
 import { addTaskCommands } from './commands/tasks.ts';
+import { HARNESS_VERSION } from '../harness/version.ts';
 
 export { EXIT_INFRA, EXIT_USAGE } from './commands/shared.ts';
 
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 export function createCli(): Command {
   const program = new Command('cagebench')
     .description('Evaluate coding agents in Docker sandboxes')
-    .version(version)
+    .version(HARNESS_VERSION)
     // `cagebench download X --version SPEC`: the subcommand's option, not the global --version.
     .enablePositionalOptions()
     // A usage error is one line naming the flag (the full help after it buried the line).

@@ -14,4 +14,4 @@ export { createBridge, baseUrls, type Bridge, type BridgeSession, type SessionOp
 export { downloadAgents, listCache, cleanCache, hostPlatform, type DownloadOptions } from './commands/agent-cache.ts';
 export { sandboxRun, sandboxCleanup, type SandboxRunOptions, type SandboxRunResult } from './commands/sandbox-run.ts';
 export { CagebenchError, ConfigError, describeError, isCagebenchError, type ErrorKind } from './errors.ts';
-export { handleSignalsInApp, teardownAll as teardownSandboxes } from '../sandboxes/index.ts';
+export { handleSignalsInApp, installExitHandlers, teardownAll as teardownSandboxes } from '../sandboxes/index.ts';

@@ -63,3 +63,22 @@ describe('on an uncaught exception', () => {
     expect(await leftovers(runId)).toBe(0);
   });
 });
+
+describe('a library installs nothing process-wide', () => {
+  it('creating a provider adds no signal or crash handlers; installExitHandlers does, once', async () => {
+    const { createDockerProvider, installExitHandlers } = await import('./index.ts');
+    const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'uncaughtException', 'unhandledRejection'] as const;
+    const count = () => events.map((e) => process.listenerCount(e));
+    const before = count();
+    const provider = await createDockerProvider({ engine });
+    expect(count()).toEqual(before);
+    await provider[Symbol.asyncDispose]();
+    // In a child, where adding handlers is harmless: the CLI's path.
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('${fileURLToPath(new URL('./index.ts', import.meta.url))}').then((m) => { m.installExitHandlers(); m.installExitHandlers(); console.log(['SIGINT','SIGTERM','uncaughtException'].map((e) => process.listenerCount(e)).join(',')); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((r) => child.once('exit', r));
+    expect(out.trim()).toBe('1,1,1');
+    void installExitHandlers;
+  });
+});

@@ -1,6 +1,8 @@
 // Whatever happens to the process, live sandboxes are removed: on SIGINT/SIGTERM/SIGHUP
 // and on an uncaught failure, every registered owner is stopped before the process goes.
 // Signals are process-wide, so this one registry is too; owners add and remove themselves.
+// The handlers are the program's to install (the CLI does; a program embedding cagebench
+// decides), never a side effect of importing this or creating a provider.
 
 export interface Stoppable {
   stop(): Promise<void>;
@@ -37,12 +39,15 @@ export function handleSignalsInApp(): () => void {
 
 /** Register an owner of live sandboxes; returns the function that unregisters it. */
 export function registerForTeardown(owner: Stoppable): () => void {
-  install();
   owners.add(owner);
   return () => owners.delete(owner);
 }
 
-function install(): void {
+/**
+ * Remove live sandboxes when the process is signalled (then die of the signal, unless the
+ * application handles it: handleSignalsInApp) or crashes on an uncaught error. Idempotent.
+ */
+export function installExitHandlers(): void {
   if (installed) return;
   installed = true;
   for (const signal of SIGNALS) {

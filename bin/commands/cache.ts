@@ -1,6 +1,5 @@
 // `cagebench download` and `cagebench cache list|clean`.
 import type { Command } from 'commander';
-import { isInteractive } from '../progress/index.ts';
 import { report } from './shared.ts';
 
 function mb(bytes: number): string {
@@ -25,6 +24,7 @@ export function addCacheCommands(program: Command): void {
         // An unknown tag would otherwise fetch the newest release after a mere warning.
         const problem = versionSpecProblem('--version', opts.version, { inSandbox: false });
         if (problem) throw new ConfigError(`${problem}.`);
+        const { isInteractive } = await import('../progress/index.ts');
         const tty = isInteractive(process.stderr);
         let last = 0;
         const entries = await downloadAgents({

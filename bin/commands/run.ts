@@ -2,12 +2,13 @@
 // terminal, Ctrl-C into an abort, and the run's exit code out.
 import type { Command } from 'commander';
 import type { RunOutcome } from '../../harness/index.ts';
-import { createReporter } from '../progress/index.ts';
+import type { RunReporter } from '../../harness/index.ts';
 import { addRunFlags, runFlagValues } from './run-flags.ts';
 import { integer, interruptOnSignals, report } from './shared.ts';
 
 /** Run with progress on stderr; the summary table or JSON on stdout. */
-async function withProgress(json: boolean, start: (options: { reporter: ReturnType<typeof createReporter>; signal: AbortSignal }) => Promise<RunOutcome>): Promise<number> {
+async function withProgress(json: boolean, start: (options: { reporter: RunReporter; signal: AbortSignal }) => Promise<RunOutcome>): Promise<number> {
+  const { createReporter } = await import('../progress/index.ts');
   // With --json, stdout carries only the JSON; the table still reaches people on stderr.
   const reporter = createReporter({ stream: process.stderr, tableStream: json ? process.stderr : process.stdout });
   const abort = new AbortController();

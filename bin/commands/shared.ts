@@ -1,6 +1,6 @@
 // Flag parsers and the one place a command's error becomes a message and an exit code.
 import { InvalidArgumentError } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
 
 /** cagebench itself (not the sandboxed command) failed, as `docker run` reports it. */
 export const EXIT_INFRA = 125;
@@ -50,7 +50,8 @@ export function agentOption(value: string, previous: Record<string, unknown> = {
   let parsed: unknown = raw;
   if (/^[[{]/.test(raw) || /^(true|false|null|-?\d+(\.\d+)?)$/.test(raw)) {
     try {
-      parsed = parseYaml(raw);
+      // Loaded only here: `cagebench --help` must not pay for a YAML parser.
+      parsed = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(raw);
     } catch (err) {
       throw new InvalidArgumentError(`${keys.join('.')}: the value "${raw}" is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
     }
@@ -65,9 +66,14 @@ export function agentOption(value: string, previous: Record<string, unknown> = {
   return out;
 }
 
-/** Run a command's action: its number is the exit code; a thrown error is one line. */
+/**
+ * Run a command's action: its number is the exit code; a thrown error is one line. The CLI
+ * owns its process, so it installs the handlers that remove live sandboxes on a signal or a
+ * crash (a library import never does; an embedding program decides its own).
+ */
 export async function report(action: () => Promise<number>): Promise<void> {
   try {
+    (await import('../../harness/index.ts')).installExitHandlers();
     process.exitCode = await action();
   } catch (err) {
     process.exitCode = printError(err);

@@ -1,6 +1,5 @@
 // `cagebench tasks check`: validate task suites; with --oracle, prove each task sound.
 import type { Command } from 'commander';
-import { createReporter } from '../progress/index.ts';
 import { integer, interruptOnSignals, report } from './shared.ts';
 
 export function addTaskCommands(program: Command): void {
@@ -22,7 +21,7 @@ export function addTaskCommands(program: Command): void {
           const result = await checkTasks(paths, {
             ...opts,
             signal: abort.signal,
-            reporter: opts.oracle ? createReporter({ stream: process.stderr, tableStream: undefined }) : undefined,
+            reporter: opts.oracle ? (await import('../progress/index.ts')).createReporter({ stream: process.stderr, tableStream: undefined }) : undefined,
           });
           const formats = new Set(result.tasks.map((t) => t.format));
           process.stdout.write(`${result.tasks.length} task(s) valid (${[...formats].join(', ')})\n`);

@@ -4,7 +4,6 @@
 // finished result.
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { createAgent, type AgentAdapter } from '../../agents/index.ts';
@@ -29,8 +28,8 @@ import { preflight } from './preflight.ts';
 import { EngineBreaker } from './engine-breaker.ts';
 import { errorsLine } from '../log/summary-text.ts';
 import { EXIT_ENGINE_LOST, EXIT_FAIL_UNDER, EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLE_ERRORS } from '../exit-codes.ts';
+import { HARNESS_VERSION } from '../version.ts';
 
-const { version: HARNESS_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 export interface RunOptions {
   readonly reporter?: RunReporter;

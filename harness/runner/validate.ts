@@ -2,7 +2,6 @@
 // before anything is written: a bad input must cost nothing and leave no run directory behind.
 import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { AgentAdapter } from '../../agents/index.ts';
@@ -12,8 +11,8 @@ import { tasksFromDefinitions, type TaskDefinition } from '../define.ts';
 import type { ResolvedConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { LOG_VERSION, type RunRecord } from '../log/schema.ts';
+import { HARNESS_VERSION } from '../version.ts';
 
-const { version: HARNESS_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** The files a run names and what its agent needs, checked before anything is written. */
 export async function checkRunInputs(config: ResolvedConfig, agent: AgentAdapter): Promise<void> {

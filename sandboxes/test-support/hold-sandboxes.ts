@@ -3,7 +3,9 @@
 // The parent then signals this process (or, with argv[3] = "crash", lets it crash on an
 // uncaught exception) and checks that nothing is left.
 import { createServer } from 'node:net';
-import { createDockerProvider } from '../index.ts';
+import { createDockerProvider, installExitHandlers } from '../index.ts';
+
+installExitHandlers(); // as the CLI does
 
 const runId = process.argv[2]!;
 const server = createServer((s) => s.end()).listen(0, '0.0.0.0');

@@ -2,7 +2,7 @@
 // upstream-http.ts. No retries here: the bridge retries, with its policy and its records.
 import type { StreamEvent } from '../canonical.ts';
 import type { ModelProvider, ProviderCall } from '../provider.ts';
-import { anthropicOutbound } from '../wire/anthropic.ts';
+import { anthropicOutbound } from '../wire.ts';
 import { asUpstreamError, joinUrl, postJson, sseEvents } from './upstream-http.ts';
 
 export interface AnthropicProviderOptions {

@@ -3,8 +3,7 @@
 // OpenRouter). No retries here: the bridge retries, with its policy and its records.
 import type { StreamEvent } from '../canonical.ts';
 import type { ModelProvider, ProviderCall } from '../provider.ts';
-import { openaiChatOutbound } from '../wire/openai-chat.ts';
-import { openaiResponsesOutbound } from '../wire/openai-responses.ts';
+import { openaiChatOutbound, openaiResponsesOutbound } from '../wire.ts';
 import { asUpstreamError, joinUrl, postJson, sseEvents } from './upstream-http.ts';
 
 export interface OpenAIProviderOptions {
