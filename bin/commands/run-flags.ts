@@ -5,9 +5,10 @@ import { Option, type Command } from 'commander';
 import { flagOf, RUN_OPTIONS, type OptionDef, type RunOptionKey } from '../../harness/options.ts';
 import { agentOption, keyValue } from './shared.ts';
 
-/** Add a flag for every run option that has one. */
-export function addRunFlags(command: Command): Command {
+/** Add a flag for every run option that has one (or for `only` those). */
+export function addRunFlags(command: Command, only?: readonly RunOptionKey[]): Command {
   for (const [key, def] of Object.entries(RUN_OPTIONS) as [RunOptionKey, OptionDef][]) {
+    if (only && !only.includes(key)) continue;
     const flag = flagOf(key);
     if (!flag) continue;
     const option = new Option(def.arg ? `${flag} ${def.arg}` : flag, def.description + (def.defaultText ? ` (default ${def.defaultText})` : ''));
