@@ -146,7 +146,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
   const filter = typeof user.filter === 'string' ? resolve(user.filter) : user.filter;
   const { agent: _agent, out: _out, runId: _runId, junit: _junit, offline: _offline, scorer: _scorer, tasks: _tasks, filter: _filter, ...recorded } = user;
   // What was given as code cannot be written to run.json: resume must be handed it again.
-  const inline = (['scorer', 'tasks', 'filter'] as const).filter((k) => user[k] !== undefined && typeof user[k] !== 'string');
+  const inline = (['scorer', 'tasks', 'filter'] as const).filter((k) => (k === 'tasks' ? Boolean(user.tasks?.length) : user[k] !== undefined && typeof user[k] !== 'string'));
   const agentOptions = withAbsoluteSkills(user.agentOptions);
   const paths = (user.paths ?? []).map((p) => resolve(p));
   const agentName = typeof user.agent === 'string' ? user.agent : user.agent.name;

@@ -1,7 +1,7 @@
 // The define* helpers of the public API: identities that give a config file or a program
 // completion and type errors, and the one place tasks written in code become tasks.
 import type { ModuleScorerContext, ModuleScorerResult } from '../scorers/index.ts';
-import { digestTask, suiteTasks, type Task } from '../tasks/index.ts';
+import { digestTask, suiteTasks, TaskLoadError, type Task } from '../tasks/index.ts';
 import type { RequestFilter } from './bridge/session.ts';
 import type { UserConfig } from './config.ts';
 
@@ -83,7 +83,11 @@ export async function tasksFromDefinitions(definitions: readonly TaskDefinition[
     const fn = typeof scorer === 'function' ? scorer : undefined;
     const data = { ...(environment && { environment }), samples: [{ ...sample, scorer: fn ? { type: 'command', command: 'true' } : scorer }] };
     const where = `defineTask() tasks[${i}]${typeof def.id === 'string' ? ` "${def.id}"` : ''}`;
-    const [task] = await suiteTasks(data, { path: where, name: suite ?? 'code', dir: process.cwd() });
+    const [task] = await suiteTasks(data, { path: where, name: suite ?? 'code', dir: process.cwd() }).catch((err: unknown) => {
+      // Named as the definition has them: `instruction`, not the suite's `samples[0].instruction`.
+      if (!(err instanceof TaskLoadError)) throw err;
+      throw new TaskLoadError(err.problems.map((p) => (p.field ? { ...p, field: p.field.replace(/^samples\[0\]\.?/, '') } : p)));
+    });
     if (!fn) tasks.push(task!);
     else {
       const { digest: _digest, ...rest } = task!;
