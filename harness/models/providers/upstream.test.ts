@@ -59,11 +59,9 @@ async function drain(provider: ModelProvider, signal = new AbortController().sig
   return events;
 }
 
+/** The UpstreamError the promise rejects with (a resolved value fails the instanceof check). */
 async function rejection(promise: Promise<unknown>): Promise<UpstreamError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const err = await promise.catch((e: unknown) => e);
   expect(err).toBeInstanceOf(UpstreamError);
   return err as UpstreamError;
 }

@@ -261,7 +261,11 @@ function createStreamRenderer(): (event: StreamEvent) => readonly SseEvent[] {
     const message: AnthropicMessage = { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: renderUsage(ZERO_USAGE) };
     return sse({ type: 'message_start', message });
   };
-  const delta = (index: number, d: Json): SseEvent => sse({ type: 'content_block_delta', index, delta: d });
+  /** A delta for the open block at a canonical index; none once the block is closed or if it never opened. */
+  const delta = (canonicalIndex: number, d: Json): SseEvent[] => {
+    const index = open.get(canonicalIndex);
+    return index === undefined ? [] : [sse({ type: 'content_block_delta', index, delta: d })];
+  };
 
   return (event) => {
     const out: SseEvent[] = [];
@@ -283,23 +287,16 @@ function createStreamRenderer(): (event: StreamEvent) => readonly SseEvent[] {
         out.push(sse({ type: 'content_block_start', index, content_block: block }));
         break;
       }
-      case 'text_delta': {
-        const index = open.get(event.index);
-        if (index !== undefined && event.text) out.push(delta(index, { type: 'text_delta', text: event.text }));
+      case 'text_delta':
+        if (event.text) out.push(...delta(event.index, { type: 'text_delta', text: event.text }));
         break;
-      }
-      case 'reasoning_delta': {
-        const index = open.get(event.index);
-        if (index === undefined) break;
-        if (event.text) out.push(delta(index, { type: 'thinking_delta', thinking: event.text }));
-        if (event.signature) out.push(delta(index, { type: 'signature_delta', signature: event.signature }));
+      case 'reasoning_delta':
+        if (event.text) out.push(...delta(event.index, { type: 'thinking_delta', thinking: event.text }));
+        if (event.signature) out.push(...delta(event.index, { type: 'signature_delta', signature: event.signature }));
         break;
-      }
-      case 'tool_arguments_delta': {
-        const index = open.get(event.index);
-        if (index !== undefined && event.json) out.push(delta(index, { type: 'input_json_delta', partial_json: event.json }));
+      case 'tool_arguments_delta':
+        if (event.json) out.push(...delta(event.index, { type: 'input_json_delta', partial_json: event.json }));
         break;
-      }
       case 'block_end': {
         const index = open.get(event.index);
         if (index === undefined) break;

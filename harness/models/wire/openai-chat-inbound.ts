@@ -1,10 +1,10 @@
 // OpenAI Chat Completions served to agents: parse their requests, render responses, chunk
 // streams and errors. See openai-chat-common.ts.
-import type { ContentPart, Message, ModelRequest, ModelResponse, StopReason, StreamEvent, ToolChoice, ToolSpec, Usage } from '../canonical.ts';
+import type { ContentPart, ModelRequest, ModelResponse, StopReason, StreamEvent, ToolChoice, ToolSpec, Usage } from '../canonical.ts';
 import type { InboundWire, SseEvent } from '../wire.ts';
-import { array, invalid, isRecord, nonEmptyString, optionalBoolean, optionalString, record, string, type Json } from './fields.ts';
-import { assistantContent, ifDefined } from './openai-chat-common.ts';
-import { imageFromUrl, optionalCount, optionalNonNegative, parameters, parseEffort, renderOpenaiError, texts } from './openai-common.ts';
+import { array, invalid, isRecord, nonEmptyString, optionalString, record, string, type Json } from './fields.ts';
+import { assistantContent } from './openai-chat-common.ts';
+import { contentParts, imageFromUrl, openaiRequest, optionalCount, parameters, parseEffort, pushToolResult, renderOpenaiError, texts, type DraftMessage } from './openai-common.ts';
 
 export interface OpenaiChatStreamOptions {
   /**
@@ -43,7 +43,7 @@ function parseRequest(body: unknown, context: { readonly model?: string; readonl
   if (rawMessages.length === 0) throw invalid('messages', 'a non-empty array', rawMessages);
   const dropped: string[] = [];
   const system: string[] = [];
-  const messages: { role: Message['role']; content: ContentPart[] }[] = [];
+  const messages: DraftMessage[] = [];
   const callNames = new Map<string, string>();
 
   rawMessages.forEach((raw, i) => {
@@ -67,10 +67,7 @@ function parseRequest(body: unknown, context: { readonly model?: string; readonl
       case 'tool': {
         const callId = nonEmptyString(m.tool_call_id, `${path}.tool_call_id`);
         const name = callNames.get(callId);
-        const part: ContentPart = { type: 'tool_result', callId, ...(name === undefined ? {} : { name }), content: textOnly(m.content, `${path}.content`).map((text) => ({ type: 'text', text })) };
-        const last = messages.at(-1);
-        if (last?.role === 'user' && last.content.length > 0 && !last.content.some((p) => p.type !== 'tool_result')) last.content.push(part);
-        else messages.push({ role: 'user', content: [part] });
+        pushToolResult(messages, { type: 'tool_result', callId, ...(name === undefined ? {} : { name }), content: textOnly(m.content, `${path}.content`).map((text) => ({ type: 'text', text })) });
         break;
       }
       default:
@@ -88,22 +85,7 @@ function parseRequest(body: unknown, context: { readonly model?: string; readonl
   if (isRecord(b.response_format) && b.response_format.type !== 'text') dropped.push(`response_format: ${String(b.response_format.type)} is not enforced`);
   for (const key of NOTED) if (b[key] !== undefined && b[key] !== null) dropped.push(`${key}: not supported, ignored`);
 
-  return {
-    model,
-    ...(system.length ? { system: system.join('\n\n') } : {}),
-    messages,
-    tools,
-    ...(toolChoice ? { toolChoice } : {}),
-    config: {
-      ...(maxTokens === undefined ? {} : { maxTokens }),
-      ...ifDefined('temperature', optionalNonNegative(b.temperature, 'temperature')),
-      ...ifDefined('topP', optionalNonNegative(b.top_p, 'top_p')),
-      ...(stop?.length ? { stop } : {}),
-      ...(effort ? { reasoning: { effort } } : {}),
-    },
-    stream: optionalBoolean(b.stream, 'stream') ?? context.stream ?? false,
-    ...(dropped.length ? { dropped } : {}),
-  };
+  return openaiRequest(b, context, { model, system, messages, tools, toolChoice, maxTokens, stop, effort, dropped });
 }
 
 /** Content that may only hold text: a string or text parts (system, developer and tool messages). */
@@ -118,10 +100,7 @@ function textOnly(content: unknown, path: string): string[] {
 }
 
 function userContent(content: unknown, path: string, dropped: string[]): ContentPart[] {
-  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
-  return array(content, path).flatMap((raw, i): ContentPart[] => {
-    const at = `${path}[${i}]`;
-    const part = record(raw, at);
+  return contentParts(content, path, (part, at) => {
     switch (part.type) {
       case 'text':
         return [{ type: 'text', text: string(part.text, `${at}.text`) }];

@@ -1,7 +1,8 @@
 // What the two OpenAI wire APIs (Chat Completions and Responses) share: the error body,
-// number fields, data URLs, reasoning effort, usage numbers and upstream body errors.
-import type { ContentPart, GenerationConfig, Usage } from '../canonical.ts';
-import { atLeast, invalid, isRecord, optional, record, type Json } from './fields.ts';
+// number fields, data URLs, message content, tool results, reasoning effort, the canonical
+// request an inbound wire builds, usage numbers and upstream body errors.
+import type { ContentPart, GenerationConfig, Message, ModelRequest, ToolChoice, ToolSpec, Usage } from '../canonical.ts';
+import { array, atLeast, invalid, isRecord, optional, optionalBoolean, record, type Json } from './fields.ts';
 import { WireError } from './wire-error.ts';
 
 /** Token counts and `n`. */
@@ -27,6 +28,25 @@ export function imageToUrl(part: ContentPart & { type: 'image' }): string {
   return part.url ?? '';
 }
 
+/** Message content: a string (empty: no parts) or an array of parts, each read by `read` with its path. */
+export function contentParts(content: unknown, path: string, read: (part: Json, at: string) => ContentPart[]): ContentPart[] {
+  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
+  return array(content, path).flatMap((raw, i) => {
+    const at = `${path}[${i}]`;
+    return read(record(raw, at), at);
+  });
+}
+
+/** A message being built; its content still grows. */
+export type DraftMessage = { role: Message['role']; content: ContentPart[] };
+
+/** A tool result joins the last user message if that holds only tool results, else starts one. */
+export function pushToolResult(messages: DraftMessage[], part: ContentPart): void {
+  const last = messages.at(-1);
+  if (last?.role === 'user' && last.content.length > 0 && !last.content.some((p) => p.type !== 'tool_result')) last.content.push(part);
+  else messages.push({ role: 'user', content: [part] });
+}
+
 type Effort = NonNullable<NonNullable<GenerationConfig['reasoning']>['effort']>;
 const EFFORTS: readonly string[] = ['minimal', 'low', 'medium', 'high'];
 
@@ -46,6 +66,46 @@ export function parseEffort(value: unknown, path: string, dropped: string[]): Ef
     return 'high';
   }
   throw invalid(path, 'one of none, minimal, low, medium, high, xhigh', value);
+}
+
+/** What an inbound wire parsed from a request body in its own API's terms. */
+export interface OpenaiRequestParts {
+  readonly model: string;
+  readonly system: readonly string[];
+  readonly messages: readonly Message[];
+  readonly tools: readonly ToolSpec[];
+  readonly toolChoice: ToolChoice | undefined;
+  readonly maxTokens: number | undefined;
+  readonly stop?: readonly string[] | undefined;
+  readonly effort: Effort | undefined;
+  readonly dropped: readonly string[];
+}
+
+/**
+ * The canonical request from what an inbound wire parsed. `temperature`, `top_p` and `stream`,
+ * which both APIs name alike, are read from the body here (after everything else); what is
+ * unset is left out.
+ */
+export function openaiRequest(body: Json, context: { readonly stream?: boolean }, parts: OpenaiRequestParts): ModelRequest {
+  const temperature = optionalNonNegative(body.temperature, 'temperature');
+  const topP = optionalNonNegative(body.top_p, 'top_p');
+  const { maxTokens, stop, effort, toolChoice, dropped } = parts;
+  return {
+    model: parts.model,
+    ...(parts.system.length ? { system: parts.system.join('\n\n') } : {}),
+    messages: parts.messages,
+    tools: parts.tools,
+    ...(toolChoice ? { toolChoice } : {}),
+    config: {
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+      ...(temperature === undefined ? {} : { temperature }),
+      ...(topP === undefined ? {} : { topP }),
+      ...(stop?.length ? { stop } : {}),
+      ...(effort ? { reasoning: { effort } } : {}),
+    },
+    stream: optionalBoolean(body.stream, 'stream') ?? context.stream ?? false,
+    ...(dropped.length ? { dropped } : {}),
+  };
 }
 
 /** Canonical reasoning settings as an OpenAI effort; a thinking budget picks the nearest level. */

@@ -17,7 +17,7 @@
 // outputs, reasoning text, namespaced call names, usage and stop reasons.
 import type { ContentPart, StopReason, StreamEvent, Usage } from '../canonical.ts';
 import { array, invalid, isRecord, nonEmptyString, optionalString, record, string, type Json } from './fields.ts';
-import { imageFromUrl, usageFrom } from './openai-common.ts';
+import { contentParts, imageFromUrl, usageFrom } from './openai-common.ts';
 
 /** A canonical reasoning delta that also carries OpenAI's `encrypted_content`. */
 export type ReasoningDeltaWithEncrypted = Extract<StreamEvent, { type: 'reasoning_delta' }> & { readonly encrypted?: string };
@@ -34,10 +34,7 @@ export interface NamespacedName {
 
 /** Message content: a string, or input_text / output_text / refusal / input_image parts. */
 export function messageContent(content: unknown, path: string, dropped: string[]): ContentPart[] {
-  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
-  return array(content, path).flatMap((raw, i): ContentPart[] => {
-    const at = `${path}[${i}]`;
-    const part = record(raw, at);
+  return contentParts(content, path, (part, at) => {
     switch (part.type) {
       case 'input_text':
       case 'output_text':

@@ -1,10 +1,10 @@
 // The Responses API served to agents (Codex): parse its requests, render responses and the
 // event stream, remember which flat tool names were namespaced. See openai-responses-common.ts.
 import { randomBytes } from 'node:crypto';
-import type { ContentPart, Message, ModelRequest, ModelResponse, StopReason, StreamEvent, ToolChoice, ToolSpec, Usage } from '../canonical.ts';
+import type { ContentPart, ModelRequest, ModelResponse, StopReason, StreamEvent, ToolChoice, ToolSpec, Usage } from '../canonical.ts';
 import type { InboundWire, SseEvent } from '../wire.ts';
-import { array, invalid, isRecord, nonEmptyString, optionalBoolean, optionalString, record, string, type Json } from './fields.ts';
-import { optionalCount, optionalNonNegative, parameters, parseEffort, renderOpenaiError } from './openai-common.ts';
+import { array, invalid, isRecord, nonEmptyString, optionalString, record, string, type Json } from './fields.ts';
+import { openaiRequest, optionalCount, parameters, parseEffort, pushToolResult, renderOpenaiError, type DraftMessage } from './openai-common.ts';
 import { flatToolName, messageContent, reasoningText, responsesUsage, toolOutput, type NamespacedName, type ReasoningDeltaWithEncrypted } from './openai-responses-common.ts';
 import { WireError } from './wire-error.ts';
 
@@ -43,7 +43,6 @@ export const openaiResponsesInbound: OpenaiResponsesInbound = createOpenaiRespon
 
 type Remember = (flat: string, split: NamespacedName) => void;
 type NamespaceOf = (flat: string) => NamespacedName | undefined;
-type Draft = { role: Message['role']; content: ContentPart[] };
 
 function parseRequest(body: unknown, context: { readonly model?: string; readonly stream?: boolean }, remember: Remember): ModelRequest {
   const b = record(body, 'body');
@@ -61,26 +60,10 @@ function parseRequest(body: unknown, context: { readonly model?: string; readonl
   const reasoning = b.reasoning === undefined || b.reasoning === null ? {} : record(b.reasoning, 'reasoning');
   const effort = parseEffort(reasoning.effort, 'reasoning.effort', dropped);
   const maxTokens = optionalCount(b.max_output_tokens, 'max_output_tokens');
-  const temperature = optionalNonNegative(b.temperature, 'temperature');
-  const topP = optionalNonNegative(b.top_p, 'top_p');
   const format = isRecord(b.text) && isRecord(b.text.format) ? b.text.format.type : undefined;
   if (format !== undefined && format !== 'text') dropped.push(`text.format: ${String(format)} is not enforced`);
   if (b.max_tool_calls !== undefined && b.max_tool_calls !== null) dropped.push('max_tool_calls: not supported, ignored');
-  return {
-    model,
-    ...(system.length ? { system: system.join('\n\n') } : {}),
-    messages,
-    tools,
-    ...(toolChoice ? { toolChoice } : {}),
-    config: {
-      ...(maxTokens === undefined ? {} : { maxTokens }),
-      ...(temperature === undefined ? {} : { temperature }),
-      ...(topP === undefined ? {} : { topP }),
-      ...(effort ? { reasoning: { effort } } : {}),
-    },
-    stream: optionalBoolean(b.stream, 'stream') ?? context.stream ?? false,
-    ...(dropped.length ? { dropped } : {}),
-  };
+  return openaiRequest(b, context, { model, system, messages, tools, toolChoice, maxTokens, effort, dropped });
 }
 
 /**
@@ -88,19 +71,14 @@ function parseRequest(body: unknown, context: { readonly model?: string; readonl
  * messages, function calls) make one assistant message; consecutive function outputs make one
  * user message; each user message item stays its own message.
  */
-function parseInput(input: unknown, system: string[], dropped: string[]): Draft[] {
+function parseInput(input: unknown, system: string[], dropped: string[]): DraftMessage[] {
   if (typeof input === 'string') return [{ role: 'user', content: [{ type: 'text', text: input }] }];
-  const messages: Draft[] = [];
+  const messages: DraftMessage[] = [];
   const callNames = new Map<string, string>();
   const assistant = (part: ContentPart): void => {
     const last = messages.at(-1);
     if (last?.role === 'assistant') last.content.push(part);
     else messages.push({ role: 'assistant', content: [part] });
-  };
-  const toolResult = (part: ContentPart): void => {
-    const last = messages.at(-1);
-    if (last?.role === 'user' && last.content.length > 0 && !last.content.some((p) => p.type !== 'tool_result')) last.content.push(part);
-    else messages.push({ role: 'user', content: [part] });
   };
   const call = (callId: string, name: string, args: string): void => {
     callNames.set(callId, name);
@@ -108,7 +86,7 @@ function parseInput(input: unknown, system: string[], dropped: string[]): Draft[
   };
   const result = (callId: string, content: ContentPart[]): void => {
     const name = callNames.get(callId);
-    toolResult({ type: 'tool_result', callId, ...(name === undefined ? {} : { name }), content });
+    pushToolResult(messages, { type: 'tool_result', callId, ...(name === undefined ? {} : { name }), content });
   };
 
   array(input ?? [], 'input').forEach((raw, i) => {
