@@ -1,47 +1,19 @@
 // Tar archives are how files cross the engine boundary (putArchive/getArchive). Packing
-// streams from disk with tar-stream. Reading and extraction use node-tar (npm's own), the one
-// extractor cagebench has (cache/extract.ts uses it too): it never writes through a symlink,
-// and on top of its checks this file refuses, naming the entry, anything that would land or
-// point outside the target: `..`, absolute names, links that point out.
+// streams from disk with tar-stream; extraction is archives/'s, the one safe extractor (the
+// cache's too), and what is the sandboxes' own is here: the top directory stripped, modes and
+// mtimes as in the archive, SandboxError codes. Reading one file uses node-tar's parser.
 // tar-stream speaks streamx, not Node streams: wrap at the edges with Readable.from.
 import { createReadStream } from 'node:fs';
-import { lstat, mkdir, readdir, readlink } from 'node:fs/promises';
-import { basename, dirname, join, posix, relative, resolve, sep } from 'node:path';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { extract, Parser, type ReadEntry } from 'tar';
+import { Parser } from 'tar';
 import tar from 'tar-stream';
+import { extractSafely, kindOf, linkStaysInside } from '../../archives/index.ts';
 import { SandboxError } from '../errors.ts';
 
 function toNode(stream: AsyncIterable<unknown>): Readable {
   return Readable.from(stream, { objectMode: false });
-}
-
-/** `name` normalised inside the archive root, or null when it would escape it. */
-export function insideRoot(name: string): string | null {
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return null;
-  const normal = posix.normalize(name);
-  if (normal === '..' || normal.startsWith('../')) return null;
-  return normal === '.' ? '' : normal.replace(/\/$/, '');
-}
-
-/**
- * True when a symlink at `name` pointing at `target` stays inside the archive root.
- * `x/..` is `.` only while `x` is a real directory; when `x` is itself a link it can climb
- * anywhere, so `..` may only lead the target (where it climbs the link's own directories).
- */
-export function linkStaysInside(name: string, target: string): boolean {
-  if (target.startsWith('/')) return false;
-  const parts = target.split('/').filter((p) => p !== '' && p !== '.');
-  const named = parts.findIndex((p) => p !== '..');
-  if (named !== -1 && parts.indexOf('..', named) !== -1) return false;
-  return insideRoot(posix.join(posix.dirname(name), target)) !== null;
-}
-
-function escape(entry: string, why: string, where: string): SandboxError {
-  return new SandboxError(
-    'CB_ARCHIVE_ESCAPE',
-    `Refused archive entry "${entry}" from ${where}: ${why}. Nothing outside the target is ever written.`,
-  );
 }
 
 /**
@@ -160,105 +132,21 @@ export interface ExtractOptions {
   readonly where: string;
 }
 
-const FILE_TYPES: ReadonlySet<string> = new Set(['File', 'OldFile', 'ContiguousFile']);
-const DIR_TYPES: ReadonlySet<string> = new Set(['Directory', 'GNUDumpDir']);
-
-/** `raw` without its first `strip` components, as node-tar's `strip` cuts it; null when it escapes. */
-function stripped(raw: string, strip: number): string | null {
-  return insideRoot(raw.split('/').slice(strip).join('/'));
-}
-
-/** Why node-tar refused or failed an entry, as our error: its path checks and symlink refusals are escapes. */
-function tarProblem(root: string, code: string, message: string, data: Record<string, unknown>, name: string, where: string): Error {
-  const err = data instanceof Error ? (data as NodeJS.ErrnoException & { symlink?: string }) : undefined;
-  if (err?.code === 'TAR_SYMLINK_ERROR') {
-    return escape(name, `it runs through the symlink ${relative(root, err.symlink ?? '') || '.'}`, where);
-  }
-  if (err?.syscall !== undefined) return err; // the disk's own error (ENOSPC, EACCES), as it came
-  if (code === 'TAR_ENTRY_ERROR') return escape(name, message, where);
-  return new Error(`${where} is not a valid tar archive: ${message} (${code})`);
-}
-
 /**
- * Stream-extract an archive into `hostDir` with node-tar. Entries that would land or point
- * outside it are refused (CB_ARCHIVE_ESCAPE, naming the entry): the first refusal stops the
- * extraction, and the promise settles only once node-tar has finished the writes it had begun.
- * Devices and fifos are skipped; owners are not copied, modes and mtimes are.
+ * Stream-extract an archive into `hostDir` (archives/ extractSafely). Entries that would land
+ * or point outside it are refused (CB_ARCHIVE_ESCAPE, naming the entry): the first refusal
+ * stops the extraction, and the promise settles only once node-tar has finished the writes it
+ * had begun. Devices and fifos are skipped; owners are not copied, modes and mtimes are.
  */
 export async function extractTo(archive: Readable, hostDir: string, options: ExtractOptions): Promise<void> {
-  const root = resolve(hostDir);
-  await mkdir(root, { recursive: true });
   const where = options.where;
-  const names = new WeakMap<ReadEntry, string>(); // as the archive gives them: node-tar's strip rewrites entry.path
-  let strip: number | undefined;
-  let failure: Error | undefined;
-  let inputEnded = false;
-  await new Promise<void>((done, fail) => {
-    /** Keep the first problem, let go of the archive, and end node-tar's input; 'close' follows its pending writes. */
-    const stop = (err: Error): false => {
-      if (failure) return false;
-      failure = err;
-      setImmediate(() => {
-        archive.unpipe(unpack);
-        archive.destroy();
-        if (!inputEnded) unpack.end();
-      });
-      return false;
-    };
-    const judge = (entry: ReadEntry): boolean => {
-      const raw = entry.path;
-      // Judge the name as the archive gives it: stripping must not launder `/etc/x` or `../x`.
-      if (insideRoot(raw) === null) return stop(escape(raw, 'path leaves the target directory', where));
-      if (strip === undefined) {
-        // Decided on the first entry, before node-tar places it: a directory archive's top level goes.
-        strip = options.stripTopDir && DIR_TYPES.has(entry.type) ? 1 : 0;
-        unpack.strip = strip;
-      }
-      const name = stripped(raw, strip);
-      if (name === null) return stop(escape(raw, 'path leaves the target directory', where));
-      if (entry.type === 'SymbolicLink') {
-        const target = entry.linkpath ?? '';
-        if (!linkStaysInside(name, target)) return stop(escape(raw, `symlink points outside (${target})`, where));
-      } else if (entry.type === 'Link') {
-        const target = entry.linkpath ?? '';
-        if (insideRoot(target) === null || !stripped(target, strip)) return stop(escape(raw, `hard link points outside (${target})`, where));
-      } else if (!FILE_TYPES.has(entry.type) && !DIR_TYPES.has(entry.type)) {
-        return false; // devices, fifos: not materialised on the host
-      }
-      names.set(entry, raw);
-      return true;
-    };
-    const unpack = extract({
-      cwd: root,
-      preservePaths: false, // node-tar's default, said out loud: no `..`, never through a symlink (absolute names it would only make relative: judge refuses them first)
-      preserveOwner: false, // even when cagebench runs as root, files are its own, not the container user's
-      filter: (_path, entry) => !failure && judge(entry as ReadEntry),
-      onwarn: (code, message, data) => {
-        if (code === 'TAR_ENTRY_INFO') return;
-        const entry = data['entry'] as ReadEntry | undefined;
-        const name = (entry && names.get(entry)) ?? entry?.path ?? '(unknown entry)';
-        stop(tarProblem(root, code, message, data, name, where));
-      },
-    });
-    unpack.on('error', (err: Error) => {
-      stop(err);
-      if (err.name === 'CwdError') fail(err); // nothing pending will ever end: settle now
-    });
-    unpack.on('abort', (err: Error) => fail(failure ?? err)); // an aborted parser never closes
-    unpack.on('close', () => (failure ? fail(failure) : done()));
-    archive.on('end', () => (inputEnded = true));
-    archive.on('error', (err) => stop(err));
-    archive.pipe(unpack);
+  await extractSafely(archive, hostDir, {
+    // Decided on the first entry: a directory archive's top level goes, a lone file keeps its name.
+    strip: (first) => (options.stripTopDir && first.kind === 'directory' ? 1 : 0),
+    refuse: (raw, reason) =>
+      new SandboxError('CB_ARCHIVE_ESCAPE', `Refused archive entry "${raw}" from ${where}: ${reason}. Nothing outside the target is ever written.`),
+    notTar: (detail) => new Error(`${where} is not a valid tar archive: ${detail}`),
   });
-}
-
-/** What an entry type is called in messages: `directory`, `symlink`, `file`, `link`. */
-function kindOf(type: string): string {
-  if (FILE_TYPES.has(type)) return 'file';
-  if (DIR_TYPES.has(type)) return 'directory';
-  if (type === 'SymbolicLink') return 'symlink';
-  if (type === 'Link') return 'link';
-  return type.toLowerCase();
 }
 
 /** Read the single regular file an engine archive of one path contains. */
@@ -272,7 +160,7 @@ export async function readSingleFile(archive: Readable, where: string): Promise<
         // Only the archive's first entry is the path asked for; later ones are inside a directory.
         const first = kind === undefined;
         kind ??= kindOf(entry.type);
-        if (first && FILE_TYPES.has(entry.type)) {
+        if (first && kind === 'file') {
           const chunks: Buffer[] = [];
           entry.on('data', (c: Buffer) => chunks.push(c));
           entry.on('end', () => (found = Buffer.concat(chunks)));
