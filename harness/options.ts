@@ -45,7 +45,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const RUN_OPTIONS = {
   paths: { value: { type: 'list' }, description: 'Harbor task dirs, folders of them, or suite .yaml files (the positional arguments)', noFlag: true },
   tasks: { value: { type: 'code', what: 'a list of tasks made with defineTask()' }, description: 'tasks defined in code (defineTask), run beside those found under paths', noFlag: true },
-  agent: { value: { type: 'string' }, arg: '<name>', description: 'agent to run: claude_code, codex_cli, gemini_cli, opencode, mini_swe_agent, oracle, nop (or an adapter object in code)' },
+  agent: { value: { type: 'string' }, arg: '<name>', description: 'agent to run: claude_code, codex_cli, gemini_cli, opencode, oracle, nop (or an adapter object in code)' },
   agentOptions: { value: { type: 'options' }, flag: 'agent-opt', arg: '<key=value>', description: 'an agent option, e.g. system_prompt="..." disallowed_tools=[WebFetch] env.FOO=1 (repeatable)' },
   agentVersion: { value: { type: 'string' }, arg: '<spec>', description: "stable, latest, X.Y.Z, auto (the image's own program if on its PATH, else stable) or sandbox (only the image's)", defaultText: 'stable' },
   model: { value: { type: 'string', pattern: ROUTE, rule: 'must look like provider/model, e.g. mock/echo' }, arg: '<provider/model>', description: 'model for agents that need one' },
