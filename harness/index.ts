@@ -15,3 +15,15 @@ export { downloadAgents, listCache, cleanCache, hostPlatform, type DownloadOptio
 export { sandboxRun, sandboxCleanup, type SandboxRunOptions, type SandboxRunResult } from './commands/sandbox-run.ts';
 export { CagebenchError, ConfigError, describeError, isCagebenchError, type ErrorKind } from './errors.ts';
 export { handleSignalsInApp, installExitHandlers, teardownAll as teardownSandboxes } from '../sandboxes/index.ts';
+
+// Extension points: the types an agent adapter, a sandbox provider or a model provider is written against.
+export type { AgentAdapter, AgentEvent, AgentUsage, AttemptContext, AttemptResult, ContinueContext, ModelAccess, AgentInSandbox } from '../agents/index.ts';
+export { AgentError } from '../agents/index.ts';
+export type { Task } from '../tasks/index.ts';
+export type { BindMount, ExecOptions, ExecResult, Identity, ImageSource, NetworkMode, Platform, Sandbox, SandboxEndpoint, SandboxLimits, SandboxProvider, SandboxSpec, StartOptions } from '../sandboxes/index.ts';
+export { createDockerProvider, SandboxError, type DockerProvider, type DockerProviderOptions } from '../sandboxes/index.ts';
+export { UpstreamError, type ModelProvider, type Passthrough, type ProviderCall, type SampleContext } from './models/provider.ts';
+export type { ContentPart, GenerationConfig, JsonSchema, Message, ModelRequest, ModelResponse, StopReason, StreamEvent, ToolChoice, ToolSpec, Usage } from './models/canonical.ts';
+export type { OutboundWire, WireApi } from './models/wire.ts';
+export type { CreateBridgeOptions } from './bridge/index.ts';
+export type { FilterContext, FilterResult, RequestFilter } from './bridge/session.ts';
