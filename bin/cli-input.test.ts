@@ -176,3 +176,16 @@ describe('download --version', () => {
     usageError(await cli(['download', 'opencode', '--version', 'auto', '--offline']), /--version auto is only for runs/);
   });
 });
+
+describe('output into a closed pipe', () => {
+  it('an error written to a reader that went away (`| head`) ends the process with its exit code, no spin', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cagebench-pipe-'));
+    await writeFile(join(dir, 'c.yaml'), 'agent: oracle\n');
+    // The shell closes the pipe at once (head -c 0); the error line then meets EPIPE.
+    const started = Date.now();
+    const child = spawn('bash', ['-c', `set -o pipefail; "${process.execPath}" "${bin}" run --config c.yaml 2>&1 | head -c 0`], { cwd: dir, stdio: 'ignore' });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(code).toBe(2);
+  });
+});

@@ -67,17 +67,24 @@ export function installExitHandlers(): void {
     };
     process.on(signal, onSignal);
   }
-  // Only take over crashes when nobody else (a test runner, the CLI) already does.
+  // Only take over crashes when nobody else (a test runner) already does. One crash is
+  // reported; a second one while tearing down (say, stderr is a closed pipe) is not, or a
+  // failing write would crash again and again.
+  let crashed = false;
+  const crash = (text: () => string): void => {
+    if (crashed) return;
+    crashed = true;
+    try {
+      process.stderr.write(text());
+    } catch {
+      // nowhere to report it
+    }
+    void teardownAll().finally(() => process.exit(1));
+  };
   if (process.listenerCount('uncaughtException') === 0) {
-    process.on('uncaughtException', (err) => {
-      process.stderr.write(`${err.stack ?? String(err)}\n`);
-      void teardownAll().finally(() => process.exit(1));
-    });
+    process.on('uncaughtException', (err) => crash(() => `${err.stack ?? String(err)}\n`));
   }
   if (process.listenerCount('unhandledRejection') === 0) {
-    process.on('unhandledRejection', (reason) => {
-      process.stderr.write(`Unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`);
-      void teardownAll().finally(() => process.exit(1));
-    });
+    process.on('unhandledRejection', (reason) => crash(() => `Unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}\n`));
   }
 }
