@@ -3,9 +3,10 @@
 import { lstat, mkdir, mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import tar from 'tar-stream';
+import type { Readable } from 'node:stream';
+import { Parser, type ReadEntry } from 'tar';
 import { afterAll } from 'vitest';
+import { packEntries } from '../pack.ts';
 
 export interface CraftedEntry {
   readonly name: string;
@@ -19,15 +20,7 @@ export interface CraftedEntry {
 
 /** A tar stream holding exactly these entries, in this order, names unchecked. */
 export function craft(entries: readonly CraftedEntry[]): Readable {
-  const pack = tar.pack();
-  for (const e of entries) {
-    const type = e.type ?? 'file';
-    const extra = { ...(e.uid === undefined ? {} : { uid: e.uid, gid: e.uid }), ...(e.mtime ? { mtime: e.mtime } : {}) };
-    if (type === 'file') pack.entry({ name: e.name, type, mode: e.mode ?? 0o644, ...extra }, Buffer.from(e.content ?? ''));
-    else pack.entry({ name: e.name, type, linkname: e.linkname, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o777), ...extra });
-  }
-  pack.finalize();
-  return Readable.from(pack, { objectMode: false });
+  return packEntries(entries.map((e) => ({ ...e, ...(e.uid === undefined ? {} : { gid: e.uid }), content: Buffer.from(e.content ?? '') })));
 }
 
 /** Everything `stream` gives, in one buffer. */
@@ -35,6 +28,27 @@ export async function drain(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** An archive's entries as node-tar reads them (its header fields), each with its content. */
+export async function listed(stream: Readable): Promise<(ReadEntry & { content: Buffer })[]> {
+  const entries: (ReadEntry & { content: Buffer })[] = [];
+  await new Promise<void>((done, fail) => {
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry) => {
+        const chunks: Buffer[] = [];
+        entry.on('data', (c: Buffer) => chunks.push(c));
+        entries.push(Object.assign(entry, { content: Buffer.alloc(0) }));
+        entry.on('end', () => Object.assign(entry, { content: Buffer.concat(chunks) }));
+      },
+    });
+    parser.on('error', fail);
+    parser.on('close', done);
+    stream.on('error', fail);
+    stream.pipe(parser);
+  });
+  return entries;
 }
 
 /** Every path under `dir`, relative and sorted; symlinks listed as `name -> target`, never followed. */

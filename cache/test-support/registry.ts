@@ -1,11 +1,12 @@
 // A local npm registry for the cache tests: node:http on port 0 serving packuments
 // (`GET /<pkg>`, scoped names as `@scope%2fname`) and real gzipped tarballs built here
-// with tar-stream, every request recorded.
+// with archives/ packEntries, every request recorded.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { buffer } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
+import { packEntries } from '../../archives/index.ts';
 
 export interface TarEntry {
   readonly name: string;
@@ -17,20 +18,7 @@ export interface TarEntry {
 
 /** A .tgz of `entries`, names as given (include the `package/` prefix yourself). */
 export async function buildTgz(entries: readonly TarEntry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const e of entries) {
-    const type = e.type ?? 'file';
-    if (type === 'file') {
-      const body = Buffer.from(e.content ?? '');
-      pack.entry({ name: e.name, mode: e.mode ?? 0o644, size: body.length }, body);
-    } else {
-      pack.entry({ name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o777), ...(e.linkname !== undefined ? { linkname: e.linkname } : {}) });
-    }
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack) chunks.push(chunk as Buffer);
-  return gzipSync(Buffer.concat(chunks));
+  return gzipSync(await buffer(packEntries(entries.map((e) => ({ ...e, content: Buffer.from(e.content ?? '') })))));
 }
 
 export const sri = (data: Buffer): string => `sha512-${createHash('sha512').update(data).digest('base64')}`;

@@ -2,10 +2,10 @@
 // protections archives/extract.test.ts tests; here is what is the sandboxes' own: the
 // CB_ARCHIVE_ESCAPE error, the top directory stripped, modes as in the archive.
 import { beforeEach, describe, expect, it } from 'vitest';
-import { chmod, mkdir, readFile, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readFile, readdir, readlink, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { craft, drain, scratchCases, tree } from '../../archives/test-support/files.ts';
+import { craft, drain, listed, scratchCases, tree } from '../../archives/test-support/files.ts';
 import { SandboxError } from '../errors.ts';
 import { extractTo, packFile, packPath, readSingleFile } from './archive.ts';
 
@@ -131,6 +131,12 @@ describe('packFile and readSingleFile', () => {
     expect(await readSingleFile(packFile('tmp/bytes.bin', bytes), 'test')).toEqual(bytes);
   });
 
+  it('packFile writes root as the owner and now as the mtime', async () => {
+    const [entry] = await listed(packFile('tmp/x', Buffer.from('x'), 0o600));
+    expect([entry?.path, entry?.mode, entry?.uid, entry?.gid]).toEqual(['tmp/x', 0o600, 0, 0]);
+    expect(Date.now() - (entry?.mtime?.getTime() ?? 0)).toBeLessThan(60_000);
+  });
+
   it('packFile sets the mode', async () => {
     await extractTo(packFile('bin/tool', Buffer.from('x'), 0o750), target, { where: 'test' });
     expect((await stat(join(target, 'bin/tool'))).mode & 0o777).toBe(0o750);
@@ -178,6 +184,25 @@ describe('packPath', () => {
     expect(await readFile(join(out, 'prefix/dir/a/b/deep.bin'))).toEqual(Buffer.from([0, 1, 2, 255]));
     expect(await readlink(join(out, 'prefix/dir/a/link'))).toBe('b/deep.bin');
     expect((await stat(join(out, 'prefix/dir/run.sh'))).mode & 0o777).toBe(0o755);
+  });
+
+  it('writes root as the owner, the host mtimes, and hard-linked host files as separate files', async () => {
+    const src = join(parent, 'src');
+    await mkdir(join(src, 'sub dir'), { recursive: true });
+    await writeFile(join(src, 'sub dir/ファイル.txt'), 'one');
+    await link(join(src, 'sub dir/ファイル.txt'), join(src, 'twin'));
+    const mtime = new Date('2022-03-04T05:06:07Z');
+    await utimes(join(src, 'sub dir'), mtime, mtime);
+    await utimes(join(src, 'twin'), mtime, mtime);
+    const entries = await listed(packPath(src, 'in'));
+    expect(entries.map((e) => [e.path, e.type, e.uid, e.gid, e.content.toString()])).toEqual([
+      ['in/', 'Directory', 0, 0, ''],
+      ['in/sub dir/', 'Directory', 0, 0, ''],
+      ['in/sub dir/ファイル.txt', 'File', 0, 0, 'one'],
+      ['in/twin', 'File', 0, 0, 'one'],
+    ]);
+    expect(entries[1]?.mtime).toEqual(mtime);
+    expect(entries[3]?.mtime).toEqual(mtime);
   });
 
   it('packs a lone file under the given name', async () => {

@@ -1,20 +1,14 @@
-// Tar archives are how files cross the engine boundary (putArchive/getArchive). Packing
-// streams from disk with tar-stream; extraction is archives/'s, the one safe extractor (the
-// cache's too), and what is the sandboxes' own is here: the top directory stripped, modes and
-// mtimes as in the archive, SandboxError codes. Reading one file uses node-tar's parser.
-// tar-stream speaks streamx, not Node streams: wrap at the edges with Readable.from.
-import { createReadStream } from 'node:fs';
+// Tar archives are how files cross the engine boundary (putArchive/getArchive). Packing and
+// extraction are archives/'s, the one packer and the one safe extractor (the cache's too), both
+// node-tar; what is the sandboxes' own is here: which host entries go in (links checked, owned by
+// root, modes and mtimes kept, contents streamed one file at a time), the top directory stripped
+// on the way out, SandboxError codes. Reading one file uses node-tar's parser.
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Parser } from 'tar';
-import tar from 'tar-stream';
-import { extractSafely, kindOf, linkStaysInside } from '../../archives/index.ts';
+import { extractSafely, kindOf, linkStaysInside, packEntries, type PackEntry } from '../../archives/index.ts';
 import { SandboxError } from '../errors.ts';
-
-function toNode(stream: AsyncIterable<unknown>): Readable {
-  return Readable.from(stream, { objectMode: false });
-}
 
 /**
  * A host link that points out of the directory being copied (a task's solution/, tests/ or
@@ -34,10 +28,7 @@ function linkOut(root: string, rel: string, target: string): SandboxError {
 
 /** A one-file archive: `name` is the path relative to where the archive is put. */
 export function packFile(name: string, content: Uint8Array, mode = 0o644): Readable {
-  const pack = tar.pack();
-  pack.entry({ name, mode, size: content.length }, Buffer.from(content));
-  pack.finalize();
-  return toNode(pack);
+  return packEntries([{ name, mode, content }]);
 }
 
 export interface HostEntry {
@@ -98,28 +89,20 @@ export async function listHostTree(root: string, prefix: string, options: TreeOp
 }
 
 /**
- * Pack a host file or directory under `prefix` (a relative archive path). The tree is
- * checked first, so a refused link means nothing at all is sent; file contents are then
- * streamed from disk one at a time.
+ * Pack a host file or directory under `prefix` (a relative archive path), owned by root, modes
+ * and mtimes as on the host. The tree is checked first, so a refused link means nothing at all
+ * is sent; file contents are then streamed from disk one at a time.
  */
 export function packPath(hostPath: string, prefix: string, options: TreeOptions = {}): Readable {
-  const pack = tar.pack();
-  const write = async (): Promise<void> => {
-    for (const e of await listHostTree(resolve(hostPath), prefix, options)) {
-      const header = { name: e.name, mode: e.mode, mtime: e.mtime };
-      if (e.type === 'directory') pack.entry({ ...header, type: 'directory' });
-      else if (e.type === 'symlink') pack.entry({ ...header, type: 'symlink', linkname: e.linkname });
-      else {
-        await new Promise<void>((done, fail) => {
-          const entry = pack.entry({ ...header, size: e.size }, (err) => (err ? fail(err) : done()));
-          createReadStream(e.abs).on('error', fail).pipe(entry);
-        });
+  return packEntries(
+    (async function* (): AsyncGenerator<PackEntry> {
+      for (const e of await listHostTree(resolve(hostPath), prefix, options)) {
+        const header = { name: e.name, mode: e.mode, mtime: e.mtime };
+        if (e.type === 'file') yield { ...header, content: { path: e.abs, size: e.size } };
+        else yield { ...header, type: e.type, linkname: e.linkname }; // the target checked, not read again
       }
-    }
-    pack.finalize();
-  };
-  write().catch((err: unknown) => pack.destroy(err as Error));
-  return toNode(pack);
+    })(),
+  );
 }
 
 export interface ExtractOptions {
