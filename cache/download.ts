@@ -36,7 +36,7 @@ export interface FetchContext {
 
 const PROGRESS_INTERVAL_MS = 100;
 
-/** Errors from below (undici, the file system, tar-stream) as a CacheError saying what failed. */
+/** Errors from below (undici, the file system, node-tar) as a CacheError saying what failed. */
 export function asCacheError(err: unknown, what: string): CacheError {
   if (err instanceof CacheError) return err;
   const e = err as NodeJS.ErrnoException;
