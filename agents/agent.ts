@@ -40,6 +40,8 @@ export interface AttemptContext {
    * USER; with that user's HOME and the image's PATH, which the agent inherits untouched.
    */
   readonly identity: Identity;
+  /** Aborted to stop the agent mid-turn (a session's cancel): its command is ended like a timeout. */
+  readonly signal?: AbortSignal;
 }
 
 export interface ContinueContext extends AttemptContext {

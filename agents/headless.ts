@@ -222,6 +222,7 @@ async function execStreaming(ctx: AttemptContext, launch: Launch, options: Commo
     ...(user ? { user } : {}),
     ...(launch.stdin === undefined ? {} : { stdin: launch.stdin }),
     timeoutMs,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
     onOutput: (chunk, stream) => {
       if (stream === 'stderr') {
         ctx.emit({ type: 'agent.output', stream, text: chunk });

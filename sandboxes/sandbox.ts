@@ -66,6 +66,8 @@ export interface ExecOptions {
   readonly killGraceMs?: number;
   /** Per stream; beyond it the middle is dropped and a marker says how much. @default 10 MiB */
   readonly maxOutputBytes?: number;
+  /** Abort to end the command as a timeout would (SIGTERM to its tree, SIGKILL after the grace); the result says `cancelled`. */
+  readonly signal?: AbortSignal;
   /** Called with output as it arrives (decoded UTF-8, whole characters). */
   readonly onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -76,6 +78,8 @@ export interface ExecResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly timedOut: boolean;
+  /** Ended because `signal` was aborted. */
+  readonly cancelled?: boolean;
   /**
    * Set when a timeout made the harness signal the command: `SIGTERM` when the tree ended
    * within the grace, `SIGKILL` when something outlived it.

@@ -55,21 +55,34 @@ export async function execInContainer(
   if (hasStdin) feedStdin(stream, options.stdin!);
 
   let timedOut = false;
+  let cancelled = false;
   let ending: Promise<EndSignal> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  // A timeout and an abort end the command the same way: SIGTERM to its tree, SIGKILL after the grace.
+  const end = (): void => {
+    if (ending) return;
+    ending = endTree(docker, container, marker, options.user, graceMs);
+    // If the engine keeps the stream open anyway, stop waiting for it.
+    void ending.finally(() => setTimeout(() => stream.destroy(), STREAM_GRACE_MS).unref());
+  };
   if (options.timeoutMs !== undefined) {
-    const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
     timer = setTimeout(() => {
       timedOut = true;
-      ending = endTree(docker, container, marker, options.user, graceMs);
-      // If the engine keeps the stream open anyway, stop waiting for it.
-      void ending.finally(() => setTimeout(() => stream.destroy(), STREAM_GRACE_MS).unref());
+      end();
     }, options.timeoutMs);
   }
+  const onAbort = (): void => {
+    cancelled = true;
+    end();
+  };
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await ended;
   } finally {
     clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
   }
   // The main process may end before its stragglers: the result waits for the killer's verdict.
   const signal = ending ? await ending : undefined;
@@ -89,6 +102,7 @@ export async function execInContainer(
     stdout: out,
     stderr: err,
     timedOut,
+    ...(cancelled ? { cancelled } : {}),
     ...(signal ? { signal } : {}),
     truncated: stdout.truncated || stderr.truncated,
     durationMs: Math.round(performance.now() - started),

@@ -62,3 +62,20 @@ describe('exec timeout', () => {
     expect(r.signal).toBeUndefined();
   });
 });
+
+describe('exec cancelled by its signal', () => {
+  it('an abort ends the command tree like a timeout: TERM first, the result says cancelled, nothing left', async () => {
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 400);
+    const r = await sandbox.exec("trap 'echo bye; exit 4' TERM; sleep 330 & wait", { user: 'nobody', signal: abort.signal, killGraceMs: 3000 });
+    expect(r).toMatchObject({ cancelled: true, timedOut: false, signal: 'SIGTERM', exitCode: 4 });
+    expect(r.stdout).toContain('bye');
+    expect(await processes()).not.toContain('sleep 330');
+    // Already aborted: the command is ended at once.
+    const done = new AbortController();
+    done.abort();
+    const at = await sandbox.exec('sleep 331', { signal: done.signal, killGraceMs: 500 });
+    expect(at).toMatchObject({ cancelled: true });
+    expect(at.durationMs).toBeLessThan(5000);
+  });
+});
