@@ -21,6 +21,7 @@ export { createDockerProvider, DockerProvider, type DockerProviderOptions } from
 export { RELAY_IMAGE, ENDPOINT_ALIAS } from './docker/model-only.ts';
 export { copyProblem } from './docker/archive.ts';
 export { sweep, type SweepReport, type SweptResource } from './sweep.ts';
+export { diffManifests, snapshotFiles, type FileChanges, type FileEntry, type FileKind, type FileManifest, type SnapshotOptions } from './file-changes.ts';
 export { handleSignalsInApp, installExitHandlers, teardownAll } from './teardown.ts';
 
 export const DEFAULT_SANDBOX_IMAGE = 'cagebench/sandbox:bookworm';
