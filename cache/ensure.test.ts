@@ -193,6 +193,37 @@ describe('ensure', () => {
     expect((await run(process.execPath, [entry.entrypoint])).stdout.trim()).toBe('0.61.0');
   });
 
+  it('extracts the Codex ACP bundle alone: its declared dependencies are neither fetched nor installed', async () => {
+    const pkg = '@agentclientprotocol/codex-acp';
+    const deps = { '@openai/codex': '^0.166.0', zod: '^4.0.0' };
+    registry.publish(
+      pkg,
+      '2.6.0',
+      await buildTgz([
+        { name: 'package/package.json', content: JSON.stringify({ name: pkg, version: '2.6.0', type: 'module', bin: { 'codex-acp': 'dist/index.js' }, dependencies: deps }) },
+        { name: 'package/dist/index.js', content: "#!/usr/bin/env node\nimport process from 'node:process';\nconsole.log(`codex-acp 2.6.0 via ${process.env.CODEX_PATH}`);\n", mode: 0o755 },
+        { name: 'package/README.md', content: 'readme' },
+      ]),
+      { dependencies: deps, manifest: { bin: { 'codex-acp': 'dist/index.js' } } },
+    );
+    const { cache, dir } = await cacheWith();
+    const before = registry.requests.length;
+    const entry = await cache.ensure('codex_acp', { version: 'latest', platform: 'linux-x64-musl' });
+    expect(entry).toMatchObject({
+      version: '2.6.0',
+      package: `${pkg}@2.6.0`,
+      dir: join(dir, 'codex_acp', '2.6.0', 'linux-x64-musl', 'files'),
+      entrypoint: join(entry.dir, 'dist/index.js'),
+      pathDirs: [],
+      integrity: expect.stringMatching(/^sha512-/),
+    });
+    expect(await tree(entry.dir)).toEqual(['README.md', 'dist', 'dist/index.js', 'package.json']);
+    const { stdout } = await run(process.execPath, [entry.entrypoint], { env: { ...process.env, CODEX_PATH: '/opt/codex/bin/codex' } });
+    expect(stdout.trim()).toBe('codex-acp 2.6.0 via /opt/codex/bin/codex');
+    // One packument and one tarball: nothing of @openai/codex or zod.
+    expect(registry.requests.slice(before).map((r) => decodeURIComponent(r.url))).toEqual([`/${pkg}`, `/${pkg}/-/codex-acp-2.6.0.tgz`]);
+  });
+
   describe('offline', () => {
     it('never touches the network and names the command that fetches what is missing', async () => {
       await publishClaude(registry, '3.0.0');

@@ -76,9 +76,13 @@ export async function npmInstall(o: NpmInstallOptions): Promise<void> {
     throw new CacheError('CB_CACHE_INSTALL', `npm install ${o.pkg}@${o.version} left ${manifest ? `version ${manifest.version}` : 'nothing'} in ${installed}.`);
   }
   // npm checked each tarball against the integrity it resolved; make sure that is the registry's.
+  // No recorded integrity is no proof: refused, as a tarball without one is.
   const lock = await readFile(join(o.into, 'package-lock.json'), 'utf8').then((t) => JSON.parse(t) as { packages?: Record<string, { integrity?: string }> }, () => undefined);
   const locked = lock?.packages?.[`node_modules/${o.pkg}`]?.integrity;
-  if (locked !== undefined && parseIntegrity(locked, `${o.pkg}@${o.version} in package-lock.json`).sri !== o.integrity) {
+  if (locked === undefined) {
+    throw new CacheError('CB_CACHE_INTEGRITY', `npm recorded no integrity for ${o.pkg}@${o.version} in package-lock.json, so it cannot be checked against the registry's ${o.integrity}. Nothing was stored.`);
+  }
+  if (parseIntegrity(locked, `${o.pkg}@${o.version} in package-lock.json`).sri !== o.integrity) {
     throw new CacheError('CB_CACHE_INTEGRITY', `npm installed ${o.pkg}@${o.version} with integrity ${locked}, not the registry's ${o.integrity}. Nothing was stored.`);
   }
 }

