@@ -27,3 +27,5 @@ export type { ContentPart, GenerationConfig, JsonSchema, Message, ModelRequest, 
 export type { OutboundWire, WireApi } from './models/wire.ts';
 export type { CreateBridgeOptions } from './bridge/index.ts';
 export type { FilterContext, FilterResult, RequestFilter } from './bridge/session.ts';
+export { createSession, resumeSession, type Session, type SessionOptions as AgentSessionOptions, type SendRequest, type TurnResult, type TurnStream, type RunInfo, type SessionRecord } from './session/session.ts';
+export type { SessionEvent } from './session/events.ts';

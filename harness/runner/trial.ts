@@ -189,7 +189,7 @@ async function inSandbox({ sample, deps, events, progress, paths }: TryContext, 
   // Without one, execs and scorers run in the container's working directory by default.
   const workdir = task.environment.workdir;
   const setupDeadline = Date.now() + scale(task.timeouts.setupSec);
-  const cwd = await prepare(sandbox, task, workdir, scale(task.timeouts.setupSec), events);
+  const cwd = await prepareTask(sandbox, task, workdir, scale(task.timeouts.setupSec), events);
   if (task.environment.healthcheck) {
     await waitHealthy({ sandbox, check: task.environment.healthcheck, workdir, taskId: task.id, deadline: setupDeadline, scale: config.timeoutMultiplier, emit: (type, fields) => events.append(type, fields) });
   }
@@ -264,7 +264,8 @@ async function solutionCommand(task: Task, sandbox: Sandbox, model: string | und
  * Place the task's files and run its setup command, within the set-up timeout. Returns the
  * container's working directory when it had to be asked (relative paths, no workdir).
  */
-async function prepare(sandbox: Sandbox, task: Task, workdir: string | undefined, timeoutMs: number, events: EventLog): Promise<string | undefined> {
+/** Place the task's files and run its setup command; returns the working directory it asked for, if any. */
+export async function prepareTask(sandbox: Sandbox, task: Task, workdir: string | undefined, timeoutMs: number, events: Pick<EventLog, 'append'>): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
   if (task.format === 'harbor') {
     // Harbor mounts these from the start, writable by any user: a solution or an agent may write there.
