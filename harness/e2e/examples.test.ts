@@ -85,6 +85,14 @@ describe('examples', () => {
     expect(await leftovers(runId!)).toBe(0);
   });
 
+  it('session.ts embeds a three-turn session and prints each turn\'s files', { timeout: 300_000 }, async () => {
+    const { code, stdout, stderr } = await npx(['tsx', '--tsconfig', TSCONFIG, join(ROOT, 'examples', 'session.ts')], { SESSION_DIR: join(await outDir(), 'session') });
+    expect(code, stderr).toBe(0);
+    expect(stdout).toContain('run-1: end_turn; created [notes.txt] modified [] deleted []');
+    expect(stdout).toContain('run-2: end_turn; created [] modified [notes.txt] deleted []');
+    expect(stdout).toContain('run-3: end_turn; created [other.txt] modified [] deleted [notes.txt]');
+  });
+
   it('model-provider.ts serves a custom provider through a bridge in two APIs', { timeout: 60_000 }, async () => {
     const { code, stdout, stderr } = await example('model-provider.ts');
     expect(code, stderr).toBe(0);
