@@ -13,6 +13,8 @@ import type { SessionTotals } from '../bridge/index.ts';
 import { tasksFromDefinitions } from '../define.ts';
 import { ConfigError } from '../errors.ts';
 import { writeJsonAtomic } from '../log/writer.ts';
+import { acpDriver } from './acp-driver.ts';
+import { headlessDriver, type SessionDriver } from './driver.ts';
 import { openEnvironment, type SessionEnvironment } from './environment.ts';
 import { SessionEvents, type SessionEvent } from './events.ts';
 
@@ -28,7 +30,7 @@ export interface SessionOptions {
   readonly task?: string;
   /** Which task of `task`, when it holds several. */
   readonly taskId?: string;
-  /** How the agent is driven. Only `headless` so far. @default 'headless' */
+  /** How the agent is driven: its CLI once per turn (`headless`), or an ACP adapter held open (`acp`). @default 'headless' */
   readonly driver?: 'headless' | 'acp';
   /** Each turn's time. @default 600_000 */
   readonly timeoutMs?: number;
@@ -91,6 +93,8 @@ export interface SessionRecord {
   readonly taskId?: string;
   readonly cwd: string;
   readonly previous?: AttemptResult;
+  /** The driver the session was created with. */
+  readonly driver?: 'headless' | 'acp';
   readonly runs: readonly RunInfo[];
   readonly lastSeq: number;
 }
@@ -121,11 +125,11 @@ export async function createSession(options: SessionOptions): Promise<Session> {
 
 /** Reopen a saved session: a new sandbox from its saved image, the agent's session continued. */
 export async function resumeSession(record: SessionRecord, options: Partial<SessionOptions> = {}): Promise<Session> {
-  return open({ ...options, agent: options.agent ?? record.agent, agentOptions: record.agentOptions, model: options.model ?? record.model, image: record.image, dir: record.dir }, record);
+  return open({ ...options, agent: options.agent ?? record.agent, agentOptions: record.agentOptions, model: options.model ?? record.model, image: record.image, dir: record.dir, driver: options.driver ?? record.driver ?? 'headless' }, record);
 }
 
 async function open(options: SessionOptions, saved?: SessionRecord): Promise<Session> {
-  if ((options.driver ?? 'headless') !== 'headless') throw new ConfigError(`Session driver "${options.driver}" is not available yet; use driver: 'headless'.`);
+  if (!['headless', 'acp'].includes(options.driver ?? 'headless')) throw new ConfigError(`A session's driver is 'headless' or 'acp' (got "${options.driver}").`);
   if (options.image && options.task && !saved) throw new ConfigError('Give a session an image or a task, not both.');
   const agent = typeof options.agent === 'string' ? createAgent(options.agent, options.agentOptions) : options.agent;
   const id = saved?.id ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
@@ -153,7 +157,15 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
     throw err;
   }
   const runs: RunInfo[] = [...(saved?.runs ?? [])];
-  let previous = saved?.previous;
+  const driverOptions = { agent, env, ...(saved?.previous ? { previous: saved.previous } : {}), emit: (type: string, fields: Record<string, unknown>) => events.append(type, fields, current?.runId) };
+  let driver: SessionDriver;
+  try {
+    driver = (options.driver ?? 'headless') === 'acp' ? await acpDriver(driverOptions) : headlessDriver(driverOptions);
+  } catch (err) {
+    await env.close();
+    events.close();
+    throw err;
+  }
 
   const turn = async (request: SendRequest): Promise<TurnResult> => {
     if (current) throw new ConfigError(`Session ${id} is busy with ${current.runId}: wait for it, or cancel it first.`);
@@ -183,15 +195,9 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
         identity: env.identity,
         signal: abort.signal,
       };
-      let result: AttemptResult;
-      if (!previous) result = await agent.run(ctx);
-      else if (agent.continue) result = await agent.continue({ ...ctx, message: request.prompt, previous });
-      else throw new ConfigError(`Agent ${agent.name} cannot continue a session: it answers one prompt only.`);
+      const result = await driver.turn({ ...ctx, prompt: request.prompt });
       const files = diffManifests(before, await snapshotFiles(env.sandbox, env.cwd));
       const cancelled = abort.signal.aborted;
-      // A cancelled turn is part of the agent's session too (it saw the prompt and began): the
-      // next turn continues it, as an interactive agent does after an interrupt.
-      if (result.sessionId) previous = result;
       const out: TurnResult = {
         runId,
         ok: !cancelled && !result.timedOut && (result.exitCode ?? 0) === 0,
@@ -275,7 +281,8 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
         ...(options.task ? { task: options.task } : {}),
         ...(options.taskId ? { taskId: options.taskId } : {}),
         cwd: env.cwd,
-        ...(previous ? { previous } : {}),
+        driver: options.driver ?? 'headless',
+        ...(driver.state ? { previous: driver.state } : {}),
         runs,
         lastSeq: events.last,
       };
@@ -286,6 +293,7 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
     async close() {
       if (current) await session.cancel();
       events.append('session.end', { runs: runs.length });
+      await driver.close().catch(() => undefined);
       await env.close();
       events.close();
     },
