@@ -92,3 +92,48 @@ describe('session lifecycle', () => {
     expect(await leftovers(`session-${session.id}`)).toBe(0);
   }, 600_000);
 });
+
+describe('session rules and tools', () => {
+  it('a deny rule on rm (compiled into Claude Code\'s own config) leaves the file in place, and the turn ends normally', async () => {
+    const dir = join(await outDir(), 'session');
+    const script = join(await outDir(), 'rm.yaml');
+    await import('node:fs/promises').then((fs) => fs.writeFile(script, 'steps:\n  - shell: rm -f keep.txt\n  - say: tried to remove it\n'));
+    const session = await createSession({ agent: 'claude_code', model: `mock/${script}`, dir, rules: [{ tool: 'bash', match: 'rm', action: 'deny' }] });
+    try {
+      await session.tools.write('keep.txt', 'precious\n');
+      const turn = await session.send('Remove keep.txt.');
+      expect(turn.stopReason).toBe('end_turn');
+      expect(turn.files).toEqual({ created: [], modified: [], deleted: [] });
+      expect(await session.tools.read('keep.txt')).toBe('precious\n');
+      // The agent was told no: its tool result says the call was refused.
+      expect(session.events('run-1').some((e) => e.type === 'agent.tool_result' && /permission|denied|not allowed/i.test(JSON.stringify(e)))).toBe(true);
+    } finally {
+      await session.close();
+    }
+  }, 300_000);
+
+  it('a rule an agent cannot hold headless is refused before any sandbox starts', async () => {
+    await expect(createSession({ agent: 'codex_cli', model: MODEL, rules: [{ tool: 'bash', match: 'rm', action: 'deny' }], dir: join(await outDir(), 's') })).rejects.toThrow(/Agent codex_cli cannot hold these permission rules headless/);
+    await expect(createSession({ agent: 'opencode', model: MODEL, rules: [{ tool: 'bash', match: 'rm', action: 'ask' }], dir: join(await outDir(), 's') })).rejects.toThrow(/cannot match a command/);
+  });
+
+  it('direct tools work in the sandbox as the agent\'s user, and each call is an event', async () => {
+    const session = await createSession({ agent: 'nop', dir: join(await outDir(), 'session') });
+    try {
+      const { tools } = session;
+      await tools.write('src/a.txt', 'alpha\nbeta\n');
+      await tools.edit('src/a.txt', { old: 'beta', new: 'gamma' });
+      expect(await tools.read('src/a.txt')).toBe('alpha\ngamma\n');
+      await expect(tools.edit('src/a.txt', { old: 'delta', new: 'x' })).rejects.toThrow(/occurs 0 times/);
+      expect(await tools.grep('gam')).toEqual(['./src/a.txt:2:gamma']);
+      expect(await tools.glob('**/*.txt')).toEqual(['src/a.txt']);
+      expect((await tools.bash('pwd && whoami')).stdout).toBe('/workspace\nroot\n');
+      expect((await tools.git(['init', '-q'])).exitCode).toBe(0);
+      expect((await tools.git(['status', '--porcelain'])).stdout).toContain('?? src/');
+      const calls = session.events().filter((e) => e.type === 'tool.direct').map((e) => [e.tool, e.ok]);
+      expect(calls).toEqual([['write', true], ['edit', true], ['read', true], ['edit', false], ['grep', true], ['glob', true], ['bash', true], ['git', true], ['git', true]]);
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
+});

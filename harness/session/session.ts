@@ -15,6 +15,8 @@ import { ConfigError } from '../errors.ts';
 import { writeJsonAtomic } from '../log/writer.ts';
 import { acpDriver } from './acp-driver.ts';
 import { headlessDriver, type SessionDriver } from './driver.ts';
+import { withRules, type PermissionRule } from './rules.ts';
+import { sessionTools, type SessionTools } from './tools.ts';
 import { openEnvironment, type SessionEnvironment } from './environment.ts';
 import { SessionEvents, type SessionEvent } from './events.ts';
 
@@ -41,6 +43,8 @@ export interface SessionOptions {
   readonly offline?: boolean;
   /** Per session: tokens, USD or model calls before the agent is refused. */
   readonly limits?: { readonly tokens?: number; readonly costUsd?: number; readonly requests?: number };
+  /** Permission rules (deny over ask over allow), compiled into the agent's own configuration. */
+  readonly rules?: readonly PermissionRule[];
 }
 
 export interface SendRequest {
@@ -104,6 +108,8 @@ export type TurnStream = AsyncIterable<SessionEvent> & { readonly result: Promis
 export interface Session {
   readonly id: string;
   readonly dir: string;
+  /** Direct tools in the sandbox (no model): read, write, edit, bash, grep, glob, git; each logged. */
+  readonly tools: SessionTools;
   send(request: string | SendRequest): Promise<TurnResult>;
   stream(request: string | SendRequest): TurnStream;
   runs(): readonly RunInfo[];
@@ -131,7 +137,9 @@ export async function resumeSession(record: SessionRecord, options: Partial<Sess
 async function open(options: SessionOptions, saved?: SessionRecord): Promise<Session> {
   if (!['headless', 'acp'].includes(options.driver ?? 'headless')) throw new ConfigError(`A session's driver is 'headless' or 'acp' (got "${options.driver}").`);
   if (options.image && options.task && !saved) throw new ConfigError('Give a session an image or a task, not both.');
-  const agent = typeof options.agent === 'string' ? createAgent(options.agent, options.agentOptions) : options.agent;
+  if (options.rules?.length && typeof options.agent !== 'string') throw new ConfigError('Permission rules need an agent by name: they are compiled into its own configuration.');
+  const agentOptions = typeof options.agent === 'string' && options.rules?.length ? withRules(options.agent, options.rules, options.agentOptions) : options.agentOptions;
+  const agent = typeof options.agent === 'string' ? createAgent(options.agent, agentOptions) : options.agent;
   const id = saved?.id ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
   const dir = resolve(options.dir ?? join('sessions', id));
   await mkdir(dir, { recursive: true });
@@ -225,6 +233,7 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
   const session: Session = {
     id,
     dir,
+    tools: sessionTools(env, (type, fields) => events.append(type, fields, current?.runId)),
     send: (request) => turn(typeof request === 'string' ? { prompt: request } : request),
     stream(request) {
       const req = typeof request === 'string' ? { prompt: request } : request;
@@ -275,7 +284,7 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
         id,
         dir,
         agent: agent.name,
-        ...(options.agentOptions ? { agentOptions: options.agentOptions } : {}),
+        ...(agentOptions ? { agentOptions } : {}),
         ...(options.model ? { model: options.model } : {}),
         image: `${repo}:${tag}`,
         ...(options.task ? { task: options.task } : {}),
