@@ -9,8 +9,11 @@ export type {
   Sandbox,
   SandboxEndpoint,
   SandboxLimits,
+  SandboxProcess,
   SandboxProvider,
   SandboxSpec,
+  SpawnExit,
+  SpawnOptions,
   StartOptions,
 } from './sandbox.ts';
 export { identityOf, type Identity } from './identity.ts';

@@ -1,7 +1,7 @@
 // The Sandbox contract every provider implements. A SandboxSpec describes what to start;
 // a started Sandbox can exec and move files; stop() is idempotent and also runs through
 // `await using` (Symbol.asyncDispose).
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 export type Platform = 'linux-x64' | 'linux-arm64' | 'linux-x64-musl' | 'linux-arm64-musl';
 
@@ -89,6 +89,36 @@ export interface ExecResult {
   readonly durationMs: number;
 }
 
+/** How to start a long-lived process whose stdin stays open (`spawn`). */
+export interface SpawnOptions {
+  readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly user?: string;
+  /** Between `kill()`'s SIGTERM and its SIGKILL. @default 5000 */
+  readonly killGraceMs?: number;
+}
+
+/** How a spawned process ended. */
+export interface SpawnExit {
+  readonly exitCode: number;
+  /** Set when `kill()` signalled it: `SIGTERM` (gone within the grace) or `SIGKILL`. */
+  readonly signal?: 'SIGTERM' | 'SIGKILL';
+}
+
+/**
+ * A process running in the sandbox with its three streams open (no TTY: stdout and stderr
+ * apart), for a protocol spoken over stdio. Ending stdin closes the process's stdin.
+ */
+export interface SandboxProcess {
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Settles once the process has exited and its output streams have ended; never rejects. */
+  readonly exited: Promise<SpawnExit>;
+  /** End it and everything it started (SIGTERM to the tree, SIGKILL after the grace); resolves as `exited` does. Idempotent. */
+  kill(): Promise<SpawnExit>;
+}
+
 /** The one endpoint a `model-only` sandbox can reach, as the sandbox addresses it. */
 export interface SandboxEndpoint {
   readonly host: string;
@@ -104,6 +134,12 @@ export interface Sandbox extends AsyncDisposable {
   readonly endpoint?: SandboxEndpoint;
   /** An argv runs as is; a string runs through `/bin/sh -c`. */
   exec(cmd: string | readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Start an argv with stdin open and its output streamed, held until it exits or is killed
+   * (an agent spoken to over stdio). Optional: a provider that cannot hold a process open
+   * leaves it out, and what needs it (the acp session driver) says so.
+   */
+  spawn?(argv: readonly string[], options?: SpawnOptions): Promise<SandboxProcess>;
   readFile(path: string): Promise<Buffer>;
   writeFile(path: string, content: string | Uint8Array, options?: { mode?: number }): Promise<void>;
   /** Copy a host file or directory to `target` (its contents land under `target`). */

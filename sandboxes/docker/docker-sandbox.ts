@@ -3,11 +3,12 @@
 import type { Readable } from 'node:stream';
 import { lstat } from 'node:fs/promises';
 import { basename, posix } from 'node:path';
-import type { ExecOptions, ExecResult, Platform, Sandbox, SandboxEndpoint, SandboxSpec } from '../sandbox.ts';
+import type { ExecOptions, ExecResult, Platform, Sandbox, SandboxEndpoint, SandboxProcess, SandboxSpec, SpawnOptions } from '../sandbox.ts';
 import { SandboxError, engineMessage, engineStatus } from '../errors.ts';
 import { extractTo, packFile, packPath, readSingleFile } from './archive.ts';
 import type { Container, Engine } from './client.ts';
 import { execInContainer } from './exec.ts';
+import { spawnInContainer } from './exec-stream.ts';
 import type { SampleNetwork } from './model-only.ts';
 
 export class DockerSandbox implements Sandbox {
@@ -37,6 +38,13 @@ export class DockerSandbox implements Sandbox {
     this.assertLive();
     return execInContainer(this.engine.docker, this.container, cmd, options).catch(
       (err: unknown) => this.rethrow(err, `exec ${JSON.stringify(cmd)}`),
+    );
+  }
+
+  async spawn(argv: readonly string[], options: SpawnOptions = {}): Promise<SandboxProcess> {
+    this.assertLive();
+    return spawnInContainer(this.engine.docker, this.container, argv, options).catch(
+      (err: unknown) => this.rethrow(err, `spawn ${JSON.stringify(argv)}`),
     );
   }
 

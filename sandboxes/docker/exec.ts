@@ -126,7 +126,8 @@ function feedStdin(stream: NodeJS.ReadWriteStream, stdin: string | Uint8Array | 
   stream.end(typeof stdin === 'string' ? Buffer.from(stdin) : stdin);
 }
 
-async function exitCodeOf(exec: { inspect(): Promise<{ ExitCode: number | null; Running: boolean }> }, signal: EndSignal): Promise<number> {
+/** The exit code the engine recorded; for a tree ended by `signal` and not recorded, the shell's 128+n. */
+export async function exitCodeOf(exec: { inspect(): Promise<{ ExitCode: number | null; Running: boolean }> }, signal: EndSignal): Promise<number> {
   // The stream can end a moment before the engine records the exit.
   for (let i = 0; i < 50; i++) {
     const info = await exec.inspect();
