@@ -23,6 +23,8 @@ export async function execInContainer(
   options: ExecOptions,
 ): Promise<ExecResult> {
   const started = performance.now();
+  // Aborted before it began: nothing is started (ending a process not yet visible would race it).
+  if (options.signal?.aborted) return { exitCode: 130, stdout: '', stderr: '', timedOut: false, cancelled: true, truncated: false, durationMs: 0 };
   const marker = randomBytes(8).toString('hex');
   // The container's own environment (the spec's) is inherited; these come on top.
   const env = { ...options.env, [MARKER]: marker };
