@@ -2,12 +2,19 @@
 // the bridge with a scripted model. Three turns (create a file; modify it; delete it and
 // create another) must report exactly those files, each turn resuming the agent's session.
 import { describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSession, resumeSession } from '../index.ts';
 import { FIXTURES, leftovers, outDir } from './support.ts';
 
 const MODEL = `mock/${join(FIXTURES, 'three-turns.yaml')}`;
+
+/** A scripted model from its steps (YAML lines), as `mock/<file>`. */
+async function mockModel(name: string, steps: readonly string[]): Promise<string> {
+  const file = join(await outDir(), `${name}.yaml`);
+  await writeFile(file, `steps:\n${steps.map((s) => `  - ${s}\n`).join('')}`);
+  return `mock/${file}`;
+}
 
 describe.each(['claude_code', 'codex_cli', 'gemini_cli', 'opencode'])('%s session (headless)', (agent) => {
   it('three turns: created, modified, deleted+created, each continuing the agent session; events numbered and written', async () => {
@@ -50,13 +57,10 @@ describe.each(['claude_code', 'codex_cli', 'gemini_cli', 'opencode'])('%s sessio
 describe('session lifecycle', () => {
   it('cancel during a long command ends the turn as cancelled; the next turn works; save, close, resume continues', async () => {
     const dir = join(await outDir(), 'session');
-    const script = join(await outDir(), 'long.yaml');
     // How an interrupted turn lands in the agent's history (one assistant message or two)
     // varies, so the step after it is played twice: either way the next turn writes b.txt.
-    await import('node:fs/promises').then((fs) =>
-      fs.writeFile(script, 'steps:\n  - shell: echo start > a.txt && sleep 600\n  - shell: echo after > b.txt\n  - shell: echo after > b.txt\n  - say: wrote b.txt\n  - shell: cat a.txt b.txt > c.txt\n  - say: joined\n'),
-    );
-    const session = await createSession({ agent: 'claude_code', model: `mock/${script}`, dir, timeoutMs: 240_000 });
+    const model = await mockModel('long', ['shell: echo start > a.txt && sleep 600', 'shell: echo after > b.txt', 'shell: echo after > b.txt', 'say: wrote b.txt', 'shell: cat a.txt b.txt > c.txt', 'say: joined']);
+    const session = await createSession({ agent: 'claude_code', model, dir, timeoutMs: 240_000 });
     let record;
     try {
       const turn = session.send('Start the long job.');
@@ -96,9 +100,8 @@ describe('session lifecycle', () => {
 describe('session rules and tools', () => {
   it('a deny rule on rm (compiled into Claude Code\'s own config) leaves the file in place, and the turn ends normally', async () => {
     const dir = join(await outDir(), 'session');
-    const script = join(await outDir(), 'rm.yaml');
-    await import('node:fs/promises').then((fs) => fs.writeFile(script, 'steps:\n  - shell: rm -f keep.txt\n  - say: tried to remove it\n'));
-    const session = await createSession({ agent: 'claude_code', model: `mock/${script}`, dir, rules: [{ tool: 'bash', match: 'rm', action: 'deny' }] });
+    const model = await mockModel('rm', ['shell: rm -f keep.txt', 'say: tried to remove it']);
+    const session = await createSession({ agent: 'claude_code', model, dir, rules: [{ tool: 'bash', match: 'rm', action: 'deny' }] });
     try {
       await session.tools.write('keep.txt', 'precious\n');
       const turn = await session.send('Remove keep.txt.');
