@@ -29,3 +29,6 @@ export type { CreateBridgeOptions } from './bridge/index.ts';
 export type { FilterContext, FilterResult, RequestFilter } from './bridge/session.ts';
 export { createSession, resumeSession, type Session, type SessionOptions as AgentSessionOptions, type SendRequest, type TurnResult, type TurnStream, type RunInfo, type SessionRecord } from './session/session.ts';
 export type { SessionEvent } from './session/events.ts';
+export type { PermissionRule } from './session/rules.ts';
+export type { Confirmation, ConfirmOptions, Decision, PermissionRequest, PreToolUseHook } from './session/permissions.ts';
+export type { SessionTools, BashResult } from './session/tools.ts';

@@ -4,6 +4,7 @@
 import type { AgentAdapter, AttemptContext, AttemptResult } from '../../agents/index.ts';
 import { ConfigError } from '../errors.ts';
 import type { SessionEnvironment } from './environment.ts';
+import type { PermissionGate } from './permissions.ts';
 
 /** What a turn is given: the adapter's attempt context (prompt in task.instruction), and the prompt. */
 export interface TurnContext extends AttemptContext {
@@ -23,6 +24,8 @@ export interface DriverOptions {
   readonly env: SessionEnvironment;
   /** What a resumed session continues. */
   readonly previous?: AttemptResult;
+  /** Decides the tool calls the agent asks about (rules, hooks, a person's confirm). */
+  readonly gate: PermissionGate;
   readonly emit: (type: string, fields: Record<string, unknown>) => void;
 }
 

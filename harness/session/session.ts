@@ -15,6 +15,7 @@ import { ConfigError } from '../errors.ts';
 import { writeJsonAtomic } from '../log/writer.ts';
 import { acpDriver } from './acp-driver.ts';
 import { headlessDriver, type SessionDriver } from './driver.ts';
+import { PermissionGate, type Confirmation, type ConfirmOptions, type PreToolUseHook } from './permissions.ts';
 import { withRules, type PermissionRule } from './rules.ts';
 import { sessionTools, type SessionTools } from './tools.ts';
 import { openEnvironment, type SessionEnvironment } from './environment.ts';
@@ -45,6 +46,8 @@ export interface SessionOptions {
   readonly limits?: { readonly tokens?: number; readonly costUsd?: number; readonly requests?: number };
   /** Permission rules (deny over ask over allow), compiled into the agent's own configuration. */
   readonly rules?: readonly PermissionRule[];
+  /** How long an `ask` waits for `confirm`, and what happens then (acp driver). @default 30 s, reject */
+  readonly confirm?: ConfirmOptions;
 }
 
 export interface SendRequest {
@@ -118,6 +121,12 @@ export interface Session {
   active(): RunInfo | undefined;
   /** Stop the turn in progress; the session stays usable for the next `send`. */
   cancel(): Promise<void>;
+  /** Tool calls waiting for a person (`ask` rules; acp driver). */
+  pending(): Confirmation[];
+  /** Answer a waiting tool call; false when there is none by that id. */
+  confirm(answer: { readonly id: string; readonly approve: boolean; readonly reason?: string }): boolean;
+  /** A `preToolUse` hook on the tool calls the agent asks about; returns its removal. */
+  hook(hook: { readonly on: 'preToolUse'; readonly fn: PreToolUseHook }): () => void;
   /** Write session.json, keeping the container's state as an image, and return the record. */
   save(): Promise<SessionRecord>;
   close(): Promise<void>;
@@ -165,7 +174,9 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
     throw err;
   }
   const runs: RunInfo[] = [...(saved?.runs ?? [])];
-  const driverOptions = { agent, env, ...(saved?.previous ? { previous: saved.previous } : {}), emit: (type: string, fields: Record<string, unknown>) => events.append(type, fields, current?.runId) };
+  const emitEvent = (type: string, fields: Record<string, unknown>): void => void events.append(type, fields, current?.runId);
+  const gate = new PermissionGate(options.rules ?? [], options.confirm ?? {}, emitEvent);
+  const driverOptions = { agent, env, gate, ...(saved?.previous ? { previous: saved.previous } : {}), emit: emitEvent };
   let driver: SessionDriver;
   try {
     driver = (options.driver ?? 'headless') === 'acp' ? await acpDriver(driverOptions) : headlessDriver(driverOptions);
@@ -265,11 +276,15 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
       };
     },
     runs: () => runs,
+    pending: () => gate.pending(),
+    confirm: (answer) => gate.confirm(answer),
+    hook: ({ fn }) => gate.hook(fn),
     events: (runId, opts) => events.list(runId, opts?.after ?? 0),
     active: () => (current ? runs.find((r) => r.runId === current!.runId) : undefined),
     async cancel() {
       if (!current) return;
       events.append('turn.cancel', {}, current.runId);
+      gate.cancelAll();
       current.abort.abort();
     },
     async save() {
