@@ -5,14 +5,15 @@
 // context), limits, workdir, network, env, healthcheck, timeouts, attempts, files (inline
 // content, or every file under a source), setup, scorer (a verifier's tests directory, env and
 // user, a module scorer's file), solution (commands, or every file of the solution directory,
-// and its env), agent user, MCP servers, skills directory, artifacts.
+// and its env), agent user, MCP servers, skills directory, artifacts, and a multi-turn task's
+// turns (each one's prompt, scorer and solution).
 // Not covered: id, suite, origin and metadata (they name and describe the task; moving or
 // re-tagging it is not changing it), and anything the file system adds: mtimes, owners, and
 // permission bits other than "executable".
 import { createHash, type Hash } from 'node:crypto';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ScorerSpec, Solution, Task, TaskFile } from './task.ts';
+import type { ScorerSpec, Solution, Task, TaskFile, TaskTurn } from './task.ts';
 
 const DIGEST_VERSION = 'cagebench-task-digest/1';
 
@@ -39,6 +40,8 @@ export async function digestTask(task: Omit<Task, 'digest'>): Promise<string> {
     solution: task.solution ? await canonicalSolution(task.solution) : null,
     // Added with Harbor 0.22's keys; present only when set, so older tasks keep their digests.
     ...defined({ agentUser: task.agentUser, mcpServers: task.mcpServers, skillsDir: task.skillsDir, artifacts: task.artifacts }),
+    // Multi-turn tasks: every turn's prompt, scorer and solution; absent for single-turn tasks.
+    ...defined({ turns: task.turns && (await Promise.all(task.turns.map(canonicalTurn))) }),
   };
   return `sha256:${createHash('sha256').update(stableJson(canonical)).digest('hex')}`;
 }
@@ -74,6 +77,14 @@ async function canonicalScorer(spec: ScorerSpec): Promise<unknown> {
     default:
       return spec;
   }
+}
+
+async function canonicalTurn(turn: TaskTurn): Promise<unknown> {
+  return {
+    prompt: turn.prompt,
+    scorer: turn.scorer ? await canonicalScorer(turn.scorer) : null,
+    solution: turn.solution ? await canonicalSolution(turn.solution) : null,
+  };
 }
 
 async function canonicalSolution(solution: Solution): Promise<unknown> {

@@ -22,6 +22,10 @@
 //       solution: echo hi > hello.txt # or a list of commands; the oracle's answer is the last one's stdout
 //       metadata: { difficulty: easy }
 //       timeouts: { agent_sec: 60 }   # and attempts, cpus, memory_mb: per-sample overrides
+//       turns:                        # scripted follow-ups: the agent continues its session
+//         - prompt: Now add "bye".    # with each prompt; the turn's scorer (optional) scores it
+//           scorer: { type: file, path: hello.txt, contains: bye }
+//           solution: echo bye >> hello.txt   # what the oracle runs for the turn (optional)
 //
 // Scorers: {type: command, command} | {type: file, path, exists | equals | contains | matches}
 // | {type: answer, includes | equals | matches, ignore_case} | {type: module, path, export, options}.
@@ -30,7 +34,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { digestTask } from './digest.ts';
 import { TaskLoadError, type TaskProblem } from './errors.ts';
-import { DEFAULT_BUILD_TIMEOUT_SEC, DEFAULT_IMAGE, DEFAULT_TIMEOUTS, type ScorerSpec, type Task, type TaskEnvironment, type TaskFile } from './task.ts';
+import { DEFAULT_BUILD_TIMEOUT_SEC, DEFAULT_IMAGE, DEFAULT_TIMEOUTS, type ScorerSpec, type Solution, type Task, type TaskEnvironment, type TaskFile, type TaskTurn } from './task.ts';
 import { check, formatField, SuiteSchema, type SuiteConfig, type SuiteSample, type SuiteScorer } from './validate.ts';
 
 export const DEFAULT_SUITE_WORKDIR = '/workspace';
@@ -105,8 +109,14 @@ export async function suiteTasks(data: unknown, where: SuiteSource): Promise<Tas
         }
       }
     }
-    if (sample.scorer.type === 'module' && (await kindOf(resolve(dir, sample.scorer.path))) !== 'file') {
-      problem(['samples', i, 'scorer', 'path'], `must be a module file relative to the suite file (${resolve(dir, sample.scorer.path)} does not exist)`);
+    const scorers: [readonly PropertyKey[], SuiteScorer | undefined][] = [
+      [['samples', i, 'scorer'], sample.scorer],
+      ...(sample.turns ?? []).map((turn, j): [readonly PropertyKey[], SuiteScorer | undefined] => [['samples', i, 'turns', j, 'scorer'], turn.scorer]),
+    ];
+    for (const [at, scorer] of scorers) {
+      if (scorer?.type === 'module' && (await kindOf(resolve(dir, scorer.path))) !== 'file') {
+        problem([...at, 'path'], `must be a module file relative to the suite file (${resolve(dir, scorer.path)} does not exist)`);
+      }
     }
   }
   if (problems.length > 0) throw new TaskLoadError(problems);
@@ -142,7 +152,15 @@ async function toTask(sample: SuiteSample, suite: SuiteConfig, where: { name: st
         ...(f.mode === undefined ? {} : { mode: f.mode }),
       }))
     : Object.entries(sample.files ?? {}).map(([path, content]) => ({ path, content }));
-  const solution = sample.solution === undefined ? undefined : typeof sample.solution === 'string' ? [sample.solution] : sample.solution;
+  const solution = toSolution(sample.solution);
+  const turns = sample.turns?.map((turn): TaskTurn => {
+    const turnSolution = toSolution(turn.solution);
+    return {
+      prompt: turn.prompt,
+      ...(turn.scorer === undefined ? {} : { scorer: toScorerSpec(turn.scorer, where.dir) }),
+      ...(turnSolution === undefined ? {} : { solution: turnSolution }),
+    };
+  });
   const task: Omit<Task, 'digest'> = {
     id: sample.id,
     suite: where.name,
@@ -155,10 +173,16 @@ async function toTask(sample: SuiteSample, suite: SuiteConfig, where: { name: st
     files,
     ...(sample.setup === undefined ? {} : { setup: sample.setup }),
     scorer: toScorerSpec(sample.scorer, where.dir),
-    ...(solution === undefined ? {} : { solution: { kind: 'commands', commands: solution } as const }),
+    ...(solution === undefined ? {} : { solution }),
+    ...(turns === undefined ? {} : { turns }),
     metadata: sample.metadata ?? {},
   };
   return { ...task, digest: await digestTask(task) };
+}
+
+function toSolution(solution: string | readonly string[] | undefined): Solution | undefined {
+  if (solution === undefined) return undefined;
+  return { kind: 'commands', commands: typeof solution === 'string' ? [solution] : solution };
 }
 
 function toScorerSpec(s: SuiteScorer, dir: string): ScorerSpec {

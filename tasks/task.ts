@@ -117,6 +117,12 @@ export interface Task {
   readonly setup?: string;
   readonly scorer: ScorerSpec;
   readonly solution?: Solution;
+  /**
+   * Scripted follow-up turns (suite YAML `turns`): after the instruction (turn 1, scored by
+   * `scorer`), the agent continues its own session with each turn's prompt. The sample's
+   * outcome is its last scored turn's. Such a task is played with one attempt.
+   */
+  readonly turns?: readonly TaskTurn[];
   /** The sandbox user the agent and the oracle run as (Harbor `[agent].user`). @default the image's USER */
   readonly agentUser?: string;
   /** MCP servers the task gives the agent (Harbor `[[environment.mcp_servers]]`), merged under the run's own. */
@@ -133,6 +139,16 @@ export interface Task {
   readonly metadata: Readonly<Record<string, unknown>>;
   /** sha256 over everything that defines the task (files included): resume refuses a changed task. */
   readonly digest: string;
+}
+
+/** A follow-up turn of a multi-turn task: what the user says next, and how the state after it is judged. */
+export interface TaskTurn {
+  /** The message the agent's session continues with. */
+  readonly prompt: string;
+  /** Scores the state the turn left; absent: the turn is played but not scored. */
+  readonly scorer?: ScorerSpec;
+  /** What the oracle runs for this turn; absent: the oracle does nothing in it. */
+  readonly solution?: Solution;
 }
 
 /** An MCP server as a task declares it: a command the agent starts (stdio), or a URL. */

@@ -375,22 +375,41 @@ const DefaultsSchema = z.strictObject({
 });
 
 const SOLUTION_RULE = 'must be a command (a string) or a non-empty list of commands';
+const SolutionSchema = z.union([nonEmpty, z.array(nonEmpty).min(1, { error: SOLUTION_RULE })], { error: SOLUTION_RULE });
 
-const SampleSchema = z.strictObject({
-  id,
-  instruction: nonEmpty,
-  files: FilesSchema.optional(),
-  setup: nonEmpty.optional(),
-  scorer: SuiteScorerSchema,
-  solution: z
-    .union([nonEmpty, z.array(nonEmpty).min(1, { error: SOLUTION_RULE })], { error: SOLUTION_RULE })
-    .optional(),
-  metadata: table.optional(),
-  timeouts: TimeoutsSchema.optional(),
-  attempts: positiveInt.optional(),
-  cpus: positiveNumber.optional(),
-  memory_mb: positiveInt.optional(),
+/** A scripted follow-up turn: the agent continues its session with `prompt`. */
+const TurnSchema = z.strictObject({
+  prompt: nonEmpty,
+  scorer: SuiteScorerSchema.optional(),
+  solution: SolutionSchema.optional(),
 });
+
+const SampleSchema = z
+  .strictObject({
+    id,
+    instruction: nonEmpty,
+    files: FilesSchema.optional(),
+    setup: nonEmpty.optional(),
+    scorer: SuiteScorerSchema,
+    solution: SolutionSchema.optional(),
+    turns: z
+      .array(TurnSchema, { error: 'must be a list of turns, each { prompt, scorer, solution }' })
+      .min(1, { error: 'must list at least one turn (or be left out)' })
+      .optional(),
+    metadata: table.optional(),
+    timeouts: TimeoutsSchema.optional(),
+    attempts: positiveInt.optional(),
+    cpus: positiveNumber.optional(),
+    memory_mb: positiveInt.optional(),
+  })
+  .superRefine((sample, ctx) => {
+    if (sample.turns !== undefined && sample.attempts !== undefined && sample.attempts > 1) {
+      ctx.addIssue({ code: 'custom', path: ['attempts'], message: TURNS_ONE_ATTEMPT, input: sample.attempts });
+    }
+  });
+
+/** Attempts retry a whole sample after an incorrect answer; a multi-turn sample is played once, turn by turn. */
+const TURNS_ONE_ATTEMPT = 'must be 1 in a sample with turns: a multi-turn sample is played once, each turn continuing the session (no retries within a turn)';
 
 export const SuiteSchema = z
   .strictObject({
@@ -406,6 +425,18 @@ export const SuiteSchema = z
       if (j === undefined) first.set(sample.id, i);
       else ctx.addIssue({ code: 'custom', path: ['samples', i, 'id'], message: `must be unique: "${sample.id}" is also the id of samples[${j}]` });
     });
+    // A default of several attempts would reach a multi-turn sample that does not set its own.
+    const attempts = suite.defaults?.attempts;
+    if (attempts !== undefined && attempts > 1) {
+      suite.samples.forEach((sample, i) => {
+        if (sample.turns === undefined || sample.attempts !== undefined) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['samples', i, 'turns'],
+          message: `cannot go with defaults.attempts = ${attempts}: a multi-turn sample is played with one attempt; set attempts: 1 on this sample`,
+        });
+      });
+    }
   });
 export type SuiteConfig = z.output<typeof SuiteSchema>;
 export type SuiteSample = SuiteConfig['samples'][number];

@@ -126,6 +126,36 @@ export interface AttemptRecord {
   readonly error?: ErrorRecord;
 }
 
+/**
+ * One turn of a multi-turn sample (a suite sample with `turns`): turn 1 is the task's
+ * instruction, each later one a scripted prompt the agent's session continued with. The
+ * agent's files and the workspace diff of turn n are numbered n (`<agent>-attempt-<n>.jsonl`,
+ * `artifacts/attempt-<n>.diff`); a scored turn n > 1 keeps its scorer's files in `verifier/turn-<n>/`.
+ */
+export interface TurnRecord {
+  /** 1-based; turn 1 is the instruction. */
+  readonly turn: number;
+  /** The prompt the session continued with; absent for turn 1, whose prompt is the task's instruction. */
+  readonly prompt?: string;
+  /** Whether the turn has a scorer. An unscored turn has no score and no `passed`. */
+  readonly scored: boolean;
+  readonly score?: number;
+  readonly values?: Readonly<Record<string, number>>;
+  readonly passed?: boolean;
+  readonly explanation?: string;
+  /** The agent's time on this turn (each turn gets the task's whole agent timeout). */
+  readonly durationMs: number;
+  readonly agent: AttemptRecord['agent'];
+  readonly stopReason?: string;
+  readonly usage?: AgentUsageRecord;
+  /** The bridge's count for this turn alone. */
+  readonly modelUsage?: ModelUsageRecord;
+  /** What the agent changed in the workdir during this turn. */
+  readonly changes?: WorkspaceChangesRecord;
+  readonly verifierMs?: number;
+  readonly error?: ErrorRecord;
+}
+
 export interface ResultRecord {
   readonly version: typeof LOG_VERSION;
   readonly sampleId: string;
@@ -139,7 +169,19 @@ export interface ResultRecord {
   /** The last scored attempt's score; absent for an error. */
   readonly score?: number;
   readonly values?: Readonly<Record<string, number>>;
+  /**
+   * A multi-turn sample is one attempt: its record carries the deciding turn's score and
+   * explanation (led by every scored turn's verdict), the last turn's agent facts, and the
+   * turns' summed times and model use.
+   */
   readonly attempts: readonly AttemptRecord[];
+  /** Multi-turn samples: every turn played, in order. */
+  readonly turns?: readonly TurnRecord[];
+  /**
+   * Multi-turn samples: the turn whose score is the sample's, its last scored turn (a sample
+   * passes when its last scored turn passes). Absent when no turn was scored (an error first).
+   */
+  readonly decidingTurn?: number;
   readonly error?: ErrorRecord;
   /** Model calls, tokens and cost of the final try (agents that need a model). */
   readonly usage?: ModelUsageRecord;
@@ -164,8 +206,9 @@ export interface WarningRecord {
   /**
    * `no_tools`: the agent's first model request declared no tools. `reward_out_of_range`: a
    * score outside [0, 1] (or outside the task's `metadata.reward_range`), kept as it is.
+   * `attempts_ignored`: the run asked for several attempts, and a multi-turn sample plays one.
    */
-  readonly code: 'no_tools' | 'reward_out_of_range';
+  readonly code: 'no_tools' | 'reward_out_of_range' | 'attempts_ignored';
   readonly message: string;
 }
 

@@ -1,21 +1,23 @@
 // One sample's life: provision the sandbox, place the task's files, run the setup, then the
 // attempts loop (agent, the workdir's changes, score, continue while incorrect and attempts
-// remain), and write result.json. Infra errors are retried with a fresh sandbox; the sandbox
-// is removed in a `finally` whatever happens. An interrupted sample writes no result, so
-// resume reruns it.
+// remain) or, for a multi-turn task, the turns loop (each turn continues the session with its
+// prompt and is scored by its own scorer), and write result.json. Infra errors are retried
+// with a fresh sandbox; the sandbox is removed in a `finally` whatever happens. An
+// interrupted sample writes no result, so resume reruns it.
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { LimitFunction } from 'p-limit';
-import { placeSolution, solutionEnv, SOLVE_COMMAND, type AgentAdapter, type AgentInSandbox, type AttemptResult, type ModelAccess } from '../../agents/index.ts';
+import { placeSolution, solutionEnv, SOLVE_COMMAND, type AgentAdapter, type AgentInSandbox, type AttemptContext, type AttemptResult, type ModelAccess } from '../../agents/index.ts';
 import { placeBuilds, type RunBuilds } from './builds.ts';
 import { identityOf, type DockerProvider, type Identity, type Sandbox, type SandboxSpec } from '../../sandboxes/index.ts';
 import { createScorer, type Score } from '../../scorers/index.ts';
-import type { Task } from '../../tasks/index.ts';
+import type { ScorerSpec, Solution, Task } from '../../tasks/index.ts';
+import type { TaskTurn } from '../../tasks/task.ts';
 import type { ResolvedConfig } from '../config.ts';
 import { CagebenchError, sampleError } from '../errors.ts';
 import { fullJitter, sleep } from '../backoff.ts';
 import type { EngineBreaker } from './engine-breaker.ts';
-import type { AttemptRecord, ErrorRecord, ModelUsageRecord, ResultRecord, WarningRecord } from '../log/schema.ts';
+import type { AttemptRecord, ErrorRecord, ModelUsageRecord, ResultRecord, TurnRecord, WarningRecord, WorkspaceChangesRecord } from '../log/schema.ts';
 import { baseUrls, type Bridge, type RequestFilter, type SessionTotals } from '../bridge/index.ts';
 import { LOG_VERSION } from '../log/schema.ts';
 import { mockSolves, shellQuote } from '../models/providers/mock.ts';
@@ -57,6 +59,8 @@ class Interrupted extends Error {}
 
 interface Progress {
   attempts: AttemptRecord[];
+  /** A multi-turn sample's turns, played in place of attempts. */
+  turns?: TurnRecord[];
   environmentMs: number;
   agentMs: number;
   verifierMs: number;
@@ -316,83 +320,26 @@ interface LoopContext {
 }
 
 async function attemptsLoop(sample: Sample, deps: TrialDeps, loop: LoopContext): Promise<void> {
-  const { sandbox, workdir, workspace, events, progress, paths, model, totals, installed, identity } = loop;
+  const { workspace, events, progress, paths } = loop;
   const { task } = sample;
   const { agent, config } = deps;
+  if (task.turns) return turnsLoop(sample, deps, loop, task.turns);
   const attempts = config.attempts ?? task.attempts ?? 1;
   const agentBudgetMs = Math.round(task.timeouts.agentSec * config.timeoutMultiplier * 1000);
-  const verifierMs = Math.round(task.timeouts.verifierSec * config.timeoutMultiplier * 1000);
-  // A run's own scorer (given in code) scores every sample in place of the task's.
-  const scorer = createScorer(config.scorer ? { type: 'function', name: 'the run options', fn: config.scorer } : task.scorer);
-  const limitExceeded = (): string | undefined => totals()?.limitExceeded;
   await workspace.before(1);
   const agentDeadline = Date.now() + agentBudgetMs; // the agent's time is for all its attempts together
   let previous: AttemptResult | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const ctx = {
-      sandbox,
-      task,
-      attempt,
+    const prior = previous;
+    const { result, score } = await playStep(sample, deps, loop, {
+      n: attempt,
+      tag: { attempt },
       timeoutMs: Math.max(1, agentDeadline - Date.now()),
-      logDir: paths.agent,
-      emit: (e: { type: string; [k: string]: unknown }) => events.append(e.type, { ...e, attempt }),
-      model,
-      installed,
-      identity,
-    };
-    events.append('agent.start', { attempt, agent: agent.name });
-    const agentStarted = performance.now();
-    const totalsBefore = totals();
-    let result: AttemptResult;
-    try {
-      result = attempt === 1 || !previous ? await agent.run(ctx) : await agent.continue!({ ...ctx, message: config.continueMessage, previous });
-    } catch (err) {
-      // An agent that failed because the bridge refused it more calls hit its limit.
-      const limit = limitExceeded();
-      if (limit) throw new CagebenchError('CB_LIMIT', 'limit', `${sample.id}: ${limit}; the agent was refused further model calls`, { cause: err });
-      throw err;
-    }
-    const agentMs = Math.round(performance.now() - agentStarted);
-    progress.agentMs += agentMs;
-    const totalsAfter = totals();
-    events.append('agent.end', { attempt, exitCode: result.exitCode, timedOut: result.timedOut, signal: result.signal, stopReason: result.stopReason, durationMs: agentMs });
-    if (deps.signal.aborted) throw new Interrupted();
-    // What the agent left, taken before the scorer runs anything in the workdir.
-    const changes = await workspace.after(attempt);
-    const ran = {
-      agent: { exitCode: result.exitCode, timedOut: result.timedOut, signal: result.signal, durationMs: agentMs, finalMessage: result.finalMessage, sessionId: result.sessionId },
-      stopReason: result.stopReason,
-      usage: result.usage,
-      modelUsage: totalsBefore && totalsAfter ? usageBetween(totalsBefore, totalsAfter) : undefined,
-    };
-    const limit = limitExceeded();
-    if (limit) {
-      progress.attempts.push({ attempt, passed: false, ...ran, changes });
-      throw new CagebenchError('CB_LIMIT', 'limit', `${sample.id}: ${limit}; the agent was refused further model calls`);
-    }
-
-    const outputDir = attempt === 1 ? paths.verifier : join(paths.verifier, `attempt-${attempt}`);
-    await mkdir(outputDir, { recursive: true });
-    const scoreStarted = performance.now();
-    let score: Score;
-    try {
-      score = await deps.pools.scoring(() => scorer({ sandbox, spec: task.scorer, answer: result.finalMessage, workdir, timeoutMs: verifierMs, outputDir }));
-    } catch (err) {
-      const spent = Math.round(performance.now() - scoreStarted);
-      progress.verifierMs += spent;
-      if (!deps.signal.aborted) progress.attempts.push({ attempt, passed: false, ...ran, verifierMs: spent, changes, error: sampleError(err) });
-      throw err;
-    }
-    const spent = Math.round(performance.now() - scoreStarted);
-    progress.verifierMs += spent;
-    progress.attempts.push({ attempt, score: score.value, values: score.values, passed: score.passed, explanation: score.explanation, ...ran, verifierMs: spent, changes });
-    events.append('score', { attempt, value: score.value, values: score.values, passed: score.passed, explanation: score.explanation });
-    const outside = outOfRange(score.value, task);
-    if (outside) {
-      events.append('score.out_of_range', { attempt, value: score.value, range: outside.range });
-      progress.warnings = [...(progress.warnings ?? []), { code: 'reward_out_of_range', message: `attempt ${attempt}: ${outside.message}` }];
-    }
-    if (score.passed) return;
+      invoke: (ctx) => (prior ? agent.continue!({ ...ctx, message: config.continueMessage, previous: prior }) : agent.run(ctx)),
+      scorer: { spec: task.scorer, outputDir: attempt === 1 ? paths.verifier : join(paths.verifier, `attempt-${attempt}`) },
+      record: ({ passed, ...r }) => progress.attempts.push({ attempt, passed: passed ?? false, ...r }),
+    });
+    if (score!.passed) return;
     if (attempt < attempts && !agent.continue) {
       events.append('attempts.end', { reason: `${agent.name} cannot continue a session`, attempts: attempt });
       return;
@@ -401,6 +348,204 @@ async function attemptsLoop(sample: Sample, deps: TrialDeps, loop: LoopContext):
     if (attempt < attempts) await workspace.before(attempt + 1);
     previous = result;
   }
+}
+
+/**
+ * A multi-turn sample: turn 1 is the instruction, scored by the task's scorer; each later turn
+ * continues the agent's session with the turn's prompt (as a continued attempt does) and is
+ * scored by the turn's scorer, if it has one. Every turn is played, whatever the scores; the
+ * sample's outcome is its last scored turn's (see `finish`). Each turn gets the whole agent
+ * timeout. An agent that cannot continue a session (oracle, nop) plays each later turn as a
+ * fresh run of it: the turn's prompt as the instruction, the turn's solution as the solution
+ * (none: nothing to run), so the oracle checks a multi-turn suite turn by turn.
+ */
+async function turnsLoop(sample: Sample, deps: TrialDeps, loop: LoopContext, followUps: readonly TaskTurn[]): Promise<void> {
+  const { workspace, events, progress, paths } = loop;
+  const { task } = sample;
+  const { agent, config } = deps;
+  const agentBudgetMs = Math.round(task.timeouts.agentSec * config.timeoutMultiplier * 1000);
+  if ((config.attempts ?? 1) > 1) {
+    const message = `--attempts ${config.attempts} does not apply: a multi-turn sample is played once, turn by turn`;
+    events.append('turns.attempts_ignored', { attempts: config.attempts });
+    progress.warnings = [...(progress.warnings ?? []), { code: 'attempts_ignored', message }];
+  }
+  const turns: readonly (TaskTurn | { readonly prompt?: undefined; readonly scorer: ScorerSpec })[] = [{ scorer: task.scorer }, ...followUps];
+  const played = (progress.turns ??= []);
+  await workspace.before(1);
+  let previous: AttemptResult | undefined;
+  for (const [i, t] of turns.entries()) {
+    const turn = i + 1;
+    const prior = previous;
+    const prompt = t.prompt;
+    events.append('turn.start', { turn, of: turns.length, scored: t.scorer !== undefined, ...(prompt === undefined ? {} : { prompt }) });
+    let invoke: (ctx: AttemptContext) => Promise<AttemptResult>;
+    if (prompt === undefined || !prior) invoke = (ctx) => agent.run(ctx);
+    else if (agent.continue) invoke = (ctx) => agent.continue!({ ...ctx, message: prompt, previous: prior });
+    else {
+      events.append('turn.fresh_run', { turn, reason: `${agent.name} cannot continue a session: the turn is run afresh with its own prompt and solution` });
+      const solution: Solution = 'solution' in t && t.solution ? t.solution : { kind: 'commands', commands: [] };
+      invoke = (ctx) => agent.run({ ...ctx, task: { ...task, instruction: prompt, solution } });
+    }
+    const { result } = await playStep(sample, deps, loop, {
+      n: turn,
+      tag: { turn },
+      timeoutMs: agentBudgetMs,
+      invoke,
+      ...(t.scorer ? { scorer: { spec: t.scorer, outputDir: turn === 1 ? paths.verifier : join(paths.verifier, `turn-${turn}`) } } : {}),
+      record: (r) => played.push({ turn, ...(prompt === undefined ? {} : { prompt }), scored: t.scorer !== undefined, ...r, durationMs: r.agent.durationMs }),
+    });
+    // The next turn starts from what the scorer left, so its changes are the agent's alone.
+    if (turn < turns.length) await workspace.before(turn + 1);
+    previous = result;
+  }
+}
+
+/** How one invocation of the agent is named in events: an attempt, or a turn of a multi-turn sample. */
+type StepTag = { readonly attempt: number } | { readonly turn: number };
+
+/** What one invocation of the agent left, for its attempt's or turn's record. */
+interface StepRecord {
+  readonly score?: number;
+  readonly values?: Readonly<Record<string, number>>;
+  readonly passed?: boolean;
+  readonly explanation?: string;
+  readonly agent: AttemptRecord['agent'];
+  readonly stopReason?: string;
+  readonly usage?: AttemptRecord['usage'];
+  readonly modelUsage?: ModelUsageRecord;
+  readonly verifierMs?: number;
+  readonly changes: WorkspaceChangesRecord;
+  readonly error?: ErrorRecord;
+}
+
+interface Step {
+  /** The agent's `attempt` number, which names its files and the workspace diff. */
+  readonly n: number;
+  readonly tag: StepTag;
+  readonly timeoutMs: number;
+  readonly invoke: (ctx: AttemptContext) => Promise<AttemptResult>;
+  /** Absent: the step is played, not scored. */
+  readonly scorer?: { readonly spec: ScorerSpec; readonly outputDir: string };
+  /** Takes the step's record, also when the step then throws (a limit, a scorer error). */
+  readonly record: (r: StepRecord) => void;
+}
+
+/** One invocation of the agent, the workdir's changes, and its score when the step has a scorer. */
+async function playStep(sample: Sample, deps: TrialDeps, loop: LoopContext, step: Step): Promise<{ result: AttemptResult; score?: Score }> {
+  const { sandbox, workdir, workspace, events, progress, paths, model, totals, installed, identity } = loop;
+  const { task } = sample;
+  const { agent, config } = deps;
+  const { tag } = step;
+  const verifierMs = Math.round(task.timeouts.verifierSec * config.timeoutMultiplier * 1000);
+  const limitExceeded = (): string | undefined => totals()?.limitExceeded;
+  const ctx: AttemptContext = {
+    sandbox,
+    task,
+    attempt: step.n,
+    timeoutMs: step.timeoutMs,
+    logDir: paths.agent,
+    emit: (e) => events.append(e.type, { ...e, ...tag }),
+    model,
+    installed,
+    identity,
+  };
+  events.append('agent.start', { ...tag, agent: agent.name });
+  const agentStarted = performance.now();
+  const totalsBefore = totals();
+  let result: AttemptResult;
+  try {
+    result = await step.invoke(ctx);
+  } catch (err) {
+    // An agent that failed because the bridge refused it more calls hit its limit.
+    const limit = limitExceeded();
+    if (limit) throw new CagebenchError('CB_LIMIT', 'limit', `${sample.id}: ${limit}; the agent was refused further model calls`, { cause: err });
+    throw err;
+  }
+  const agentMs = Math.round(performance.now() - agentStarted);
+  progress.agentMs += agentMs;
+  const totalsAfter = totals();
+  events.append('agent.end', { ...tag, exitCode: result.exitCode, timedOut: result.timedOut, signal: result.signal, stopReason: result.stopReason, durationMs: agentMs });
+  if (deps.signal.aborted) throw new Interrupted();
+  // What the agent left, taken before the scorer runs anything in the workdir.
+  const changes = await workspace.after(step.n);
+  const ran = {
+    agent: { exitCode: result.exitCode, timedOut: result.timedOut, signal: result.signal, durationMs: agentMs, finalMessage: result.finalMessage, sessionId: result.sessionId },
+    stopReason: result.stopReason,
+    usage: result.usage,
+    modelUsage: totalsBefore && totalsAfter ? usageBetween(totalsBefore, totalsAfter) : undefined,
+  };
+  const limit = limitExceeded();
+  if (limit) {
+    step.record({ passed: false, ...ran, changes });
+    throw new CagebenchError('CB_LIMIT', 'limit', `${sample.id}: ${limit}; the agent was refused further model calls`);
+  }
+  if (!step.scorer) {
+    step.record({ ...ran, changes });
+    return { result };
+  }
+
+  const { spec, outputDir } = step.scorer;
+  // A run's own scorer (given in code) scores every sample in place of the task's.
+  const scorer = createScorer(config.scorer ? { type: 'function', name: 'the run options', fn: config.scorer } : spec);
+  await mkdir(outputDir, { recursive: true });
+  const scoreStarted = performance.now();
+  let score: Score;
+  try {
+    score = await deps.pools.scoring(() => scorer({ sandbox, spec, answer: result.finalMessage, workdir, timeoutMs: verifierMs, outputDir }));
+  } catch (err) {
+    const spent = Math.round(performance.now() - scoreStarted);
+    progress.verifierMs += spent;
+    if (!deps.signal.aborted) step.record({ passed: false, ...ran, verifierMs: spent, changes, error: sampleError(err) });
+    throw err;
+  }
+  const spent = Math.round(performance.now() - scoreStarted);
+  progress.verifierMs += spent;
+  step.record({ score: score.value, values: score.values, passed: score.passed, explanation: score.explanation, ...ran, verifierMs: spent, changes });
+  events.append('score', { ...tag, value: score.value, values: score.values, passed: score.passed, explanation: score.explanation });
+  const outside = outOfRange(score.value, task);
+  if (outside) {
+    const [key, n] = Object.entries(tag)[0]!;
+    events.append('score.out_of_range', { ...tag, value: score.value, range: outside.range });
+    progress.warnings = [...(progress.warnings ?? []), { code: 'reward_out_of_range', message: `${key} ${n}: ${outside.message}` }];
+  }
+  return { result, score };
+}
+
+/**
+ * A multi-turn sample's one attempt, as the attempts list holds it: the deciding (last scored)
+ * turn's score, its explanation led by every scored turn's verdict, the last turn's agent
+ * facts, and the turns' summed times and model use.
+ */
+function turnsAttempt(turns: readonly TurnRecord[]): AttemptRecord {
+  const deciding = turns.findLast((t) => t.score !== undefined);
+  const last = turns.at(-1)!;
+  const verdicts = turns.filter((t) => t.scored).map((t) => `turn ${t.turn} ${t.error ? 'error' : t.passed ? `passed (${t.score})` : `failed (${t.score})`}`);
+  const why = deciding ? `\nturn ${deciding.turn}${deciding.explanation ? `: ${deciding.explanation}` : ''}` : '';
+  const sum = (f: (t: TurnRecord) => number | undefined): number => turns.reduce((n, t) => n + (f(t) ?? 0), 0);
+  const usages = turns.map((t) => t.modelUsage);
+  const modelUsage = usages.every((u): u is ModelUsageRecord => u !== undefined)
+    ? usages.reduce((a, b) => ({
+        requests: a.requests + b.requests,
+        inputTokens: a.inputTokens + b.inputTokens,
+        outputTokens: a.outputTokens + b.outputTokens,
+        cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
+        cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+        reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+        costUsd: Math.round((a.costUsd + b.costUsd) * 1e9) / 1e9,
+      }))
+    : undefined;
+  const error = turns.find((t) => t.error)?.error;
+  return {
+    attempt: 1,
+    ...(deciding ? { score: deciding.score, values: deciding.values } : {}),
+    passed: deciding?.passed ?? false,
+    explanation: `${verdicts.join(', ')}${why}`,
+    agent: { ...last.agent, durationMs: sum((t) => t.agent.durationMs) },
+    ...(last.stopReason === undefined ? {} : { stopReason: last.stopReason }),
+    ...(modelUsage ? { modelUsage } : {}),
+    verifierMs: sum((t) => t.verifierMs),
+    ...(error ? { error } : {}),
+  };
 }
 
 /**
@@ -428,7 +573,11 @@ async function finish(
 ): Promise<ResultRecord> {
   const endedAt = new Date();
   const history = await historyOf(deps.runDir, sample.id);
-  const last = [...progress.attempts].reverse().find((a) => a.score !== undefined);
+  // A multi-turn sample is one attempt, decided by its last scored turn.
+  const turns = progress.turns;
+  const attempts = turns?.length ? [turnsAttempt(turns)] : progress.attempts;
+  const deciding = turns?.findLast((t) => t.score !== undefined);
+  const last = [...attempts].reverse().find((a) => a.score !== undefined);
   const outcome = error ? 'error' : last?.passed ? 'pass' : 'fail';
   const result: ResultRecord = {
     version: LOG_VERSION,
@@ -441,7 +590,9 @@ async function finish(
     ...(outcome === 'pass' ? { passedAttempt: last!.attempt } : {}),
     score: error ? undefined : last?.score,
     values: error ? undefined : last?.values,
-    attempts: progress.attempts,
+    attempts,
+    ...(turns ? { turns } : {}),
+    ...(deciding ? { decidingTurn: deciding.turn } : {}),
     usage: progress.usage,
     error,
     retries: retriedErrors.length,
