@@ -132,7 +132,7 @@ export interface AttemptRecord {
  * agent's files and the workspace diff of turn n are numbered n (`<agent>-attempt-<n>.jsonl`,
  * `artifacts/attempt-<n>.diff`); a scored turn n > 1 keeps its scorer's files in `verifier/turn-<n>/`.
  */
-export interface TurnRecord {
+export interface TurnRecord extends Pick<AttemptRecord, 'agent' | 'stopReason' | 'usage' | 'modelUsage' | 'changes' | 'verifierMs' | 'error'> {
   /** 1-based; turn 1 is the instruction. */
   readonly turn: number;
   /** The prompt the session continued with; absent for turn 1, whose prompt is the task's instruction. */
@@ -145,17 +145,7 @@ export interface TurnRecord {
   readonly explanation?: string;
   /** The agent's time on this turn (each turn gets the task's whole agent timeout). */
   readonly durationMs: number;
-  readonly agent: AttemptRecord['agent'];
-  readonly stopReason?: string;
-  readonly usage?: AgentUsageRecord;
-  /** The bridge's count for this turn alone. */
-  readonly modelUsage?: ModelUsageRecord;
-  /** What the agent changed in the workdir during this turn. */
-  readonly changes?: WorkspaceChangesRecord;
-  readonly verifierMs?: number;
-  readonly error?: ErrorRecord;
 }
-
 export interface ResultRecord {
   readonly version: typeof LOG_VERSION;
   readonly sampleId: string;
