@@ -81,10 +81,27 @@ export interface HeadlessAgentSpec<O extends CommonAgentOptions> {
   versionCommand?: AgentAdapter['versionCommand'];
 }
 
-export function defineHeadlessAgent<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<O>): AgentAdapter {
+/**
+ * A headless adapter, with what one turn of it starts (its environment, config files and
+ * directories) and its options: a driver that starts the agent another way (an ACP adapter
+ * held open) configures it with these instead of repeating them.
+ */
+export interface HeadlessAgent extends AgentAdapter {
+  readonly options: CommonAgentOptions;
+  /** The turn's launch, with the adapter's options and the task's MCP servers. */
+  launch(ctx: AttemptContext, turn: Turn): Promise<Launch>;
+}
+
+export function isHeadlessAgent(agent: AgentAdapter): agent is HeadlessAgent {
+  return typeof (agent as Partial<HeadlessAgent>).launch === 'function' && typeof (agent as Partial<HeadlessAgent>).options === 'object';
+}
+
+export function defineHeadlessAgent<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<O>): HeadlessAgent {
   const attempt = (ctx: AttemptContext, turn: Turn): Promise<AttemptResult> => runAttempt(spec, ctx, turn);
   return {
     name: spec.name,
+    options: spec.options,
+    launch: async (ctx, turn) => spec.launch(ctx, turn, withTaskOptions(spec.options, ctx)),
     needsModel: true,
     builds: spec.builds,
     ...(spec.modelAliases ? { modelAliases: spec.modelAliases } : {}),
@@ -121,7 +138,7 @@ async function runAttempt<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<
   for (let recoveries = 0; ; recoveries++) {
     const timeoutMs = Math.max(1, ctx.timeoutMs - (Date.now() - started));
     const launch = await spec.launch(ctx, turn, withTaskOptions(options, ctx));
-    await place(ctx, launch, options);
+    await placeLaunch(ctx, launch, options);
     const reader = spec.reader(turn);
     exec = await execStreaming(ctx, launch, options, reader, timeoutMs);
     state = reader.state;
@@ -164,7 +181,7 @@ const skillsPlaced = new WeakMap<object, Set<string>>();
  * Directories, config files and skills, placed as root (they live outside the task's own
  * directories) and then given to the agent's user when it is not root, so it can write its state.
  */
-async function place(ctx: AttemptContext, launch: Launch, options: CommonAgentOptions): Promise<void> {
+export async function placeLaunch(ctx: AttemptContext, launch: Launch, options: CommonAgentOptions): Promise<void> {
   const dirs = [...(launch.dirs ?? []), ...(launch.files ?? []).map((f) => posix.dirname(f.path)), ...(launch.skills ? [launch.skills] : [])];
   if (dirs.length) await checked(ctx, ['mkdir', '-p', ...new Set(dirs)], 'create its directories');
   for (const file of launch.files ?? []) await ctx.sandbox.writeFile(file.path, file.content, { mode: file.mode ?? 0o644 });

@@ -16,6 +16,8 @@ export interface EnvironmentOptions {
   readonly agentVersion: string;
   readonly offline: boolean;
   readonly limits?: { readonly tokens?: number; readonly costUsd?: number; readonly requests?: number };
+  /** The builds to place in the sandbox. @default agent.builds (the acp driver needs its adapters' too: acpBuilds) */
+  readonly builds?: readonly string[];
   /** Skip the task's files and setup: the image already holds them (a resumed session). */
   readonly prepared?: boolean;
   readonly emit: (type: string, fields: Record<string, unknown>) => void;
@@ -41,8 +43,9 @@ export async function openEnvironment(options: EnvironmentOptions): Promise<Sess
   let sandbox: Sandbox | undefined;
   try {
     bridge = agent.needsModel ? await createBridge({ host: '0.0.0.0' }) : undefined;
-    const builds: RunBuilds | undefined = agent.builds?.length
-      ? await prepareBuilds(agent.builds, { version: options.agentVersion, offline: options.offline, provider, log: (line) => options.emit('session.note', { line }) })
+    const wanted = options.builds ?? agent.builds;
+    const builds: RunBuilds | undefined = wanted?.length
+      ? await prepareBuilds(wanted, { version: options.agentVersion, offline: options.offline, provider, log: (line) => options.emit('session.note', { line }) })
       : undefined;
     sandbox = await provider.start({
       source: task.environment.source,
