@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { addBridgeCommands } from './commands/bridge.ts';
 import { addCacheCommands } from './commands/cache.ts';
+import { addChatCommand } from './commands/chat.ts';
 import { addRunCommands } from './commands/run.ts';
 import { addSandboxCommands } from './commands/sandbox.ts';
 import { EXIT_USAGE } from './commands/shared.ts';
@@ -25,6 +26,7 @@ export function createCli(): Command {
       process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
     });
   addRunCommands(program);
+  addChatCommand(program);
   addTaskCommands(program);
   addSandboxCommands(program);
   addBridgeCommands(program);
