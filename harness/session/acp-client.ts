@@ -61,6 +61,8 @@ export interface AcpClient {
 
 const CLIENT_INFO = { name: 'cagebench', version: '1' };
 const DEFAULT_CANCEL_GRACE_MS = 30_000;
+/** Streamed command output kept per tool call, for its result event. */
+const MAX_TOOL_OUTPUT = 64 * 1024;
 
 /** What one turn has seen so far: the message being streamed, and the last complete one. */
 class TurnState {
@@ -99,6 +101,33 @@ export function connectAcp(stream: acp.Stream, options: AcpClientOptions): AcpCl
   let capabilities: acp.AgentCapabilities = {};
   const emit = (event: AgentEvent): void => (turn ? turn.emit(event) : options.emit(event));
 
+  /**
+   * Command output some adapters stream in `_meta` instead of content (Codex:
+   * `terminal_output_delta`, `terminal_exit`), kept per tool call for its result event.
+   */
+  const terminals = new Map<string, { text: string; exitCode?: number }>();
+  const terminalOutput = (id: string, meta: Record<string, unknown> | null | undefined): { text: string; exitCode?: number } | undefined => {
+    const delta = (meta?.terminal_output_delta as { data?: unknown } | undefined)?.data;
+    const exit = (meta?.terminal_exit as { exit_code?: unknown } | undefined)?.exit_code;
+    if (typeof delta !== 'string' && typeof exit !== 'number') return terminals.get(id);
+    const held = terminals.get(id) ?? { text: '' };
+    if (typeof delta === 'string' && held.text.length < MAX_TOOL_OUTPUT) held.text += delta.slice(0, MAX_TOOL_OUTPUT - held.text.length);
+    if (typeof exit === 'number') held.exitCode = exit;
+    terminals.set(id, held);
+    return held;
+  };
+
+  /**
+   * A tool call's first sight, as one `agent.tool_call` event: its `tool_call` update, or for
+   * an adapter that asks first (Gemini CLI) or only updates, the permission request or update.
+   */
+  const called = new Set<string>();
+  const toolCall = (call: acp.ToolCall | acp.ToolCallUpdate): void => {
+    if (called.has(call.toolCallId)) return;
+    called.add(call.toolCallId);
+    emit({ type: 'agent.tool_call', id: call.toolCallId, ...defined({ title: call.title, kind: call.kind ?? 'other', status: call.status ?? 'pending', name: (call as { name?: unknown }).name, input: call.rawInput, locations: call.locations }) });
+  };
+
   const onUpdate = (n: acp.SessionNotification): void => {
     if (replaying || (sessionId && n.sessionId !== sessionId)) return;
     const u = n.update;
@@ -117,15 +146,21 @@ export function connectAcp(stream: acp.Stream, options: AcpClientOptions): AcpCl
       case 'user_message_chunk':
         return;
       case 'tool_call':
-        emit({ type: 'agent.tool_call', id: u.toolCallId, title: u.title, kind: u.kind ?? 'other', status: u.status ?? 'pending', ...defined({ input: u.rawInput, locations: u.locations }) });
+        terminalOutput(u.toolCallId, u._meta);
+        toolCall(u);
         return;
       case 'tool_call_update': {
+        toolCall(u);
+        const streamed = terminalOutput(u.toolCallId, u._meta);
         const done = u.status === 'completed' || u.status === 'failed';
+        // An update that only carries a piece of terminal output is not worth an event of its own.
+        if (!done && streamed && u.status == null && u.rawOutput == null && u.title == null) return;
+        if (done) terminals.delete(u.toolCallId);
         emit({
           type: done ? 'agent.tool_result' : 'agent.tool_update',
           id: u.toolCallId,
           ...defined({ status: u.status, title: u.title, kind: u.kind, input: u.rawInput }),
-          ...(done ? { isError: u.status === 'failed', output: u.rawOutput ?? contentText(u.content) } : defined({ output: u.rawOutput })),
+          ...(done ? { isError: u.status === 'failed', ...defined({ output: u.rawOutput ?? contentText(u.content) ?? streamed?.text, exitCode: streamed?.exitCode }) } : defined({ output: u.rawOutput })),
         });
         return;
       }
@@ -141,6 +176,7 @@ export function connectAcp(stream: acp.Stream, options: AcpClientOptions): AcpCl
   };
 
   const onPermission = async (request: acp.RequestPermissionRequest): Promise<acp.RequestPermissionResponse> => {
+    toolCall(request.toolCall);
     const asked = { id: request.toolCall.toolCallId, ...defined({ title: request.toolCall.title, kind: request.toolCall.kind, input: request.toolCall.rawInput }), options: request.options.map((o) => `${o.optionId}:${o.kind}`) };
     const cancelled = (by: string): acp.RequestPermissionResponse => {
       emit({ type: 'agent.permission', ...asked, outcome: 'cancelled', by });

@@ -4,6 +4,7 @@
 // pinned claude_code, Codex through codex-acp (Node) driving our codex_cli's app server,
 // Gemini CLI and OpenCode natively (`gemini --acp`, `opencode acp`).
 import type { McpServer as AcpMcpServer, NewSessionRequest } from '@agentclientprotocol/sdk';
+import { parse, stringify } from 'smol-toml';
 import { isHeadlessAgent, type AgentAdapter, type AttemptContext, type HeadlessAgent, type Launch, type McpServer } from '../../agents/index.ts';
 import { ConfigError } from '../errors.ts';
 
@@ -27,7 +28,8 @@ export interface AcpLaunch {
 interface AcpAgentSpec {
   /** The builds in the sandbox: the agent's own first (its version is the session's agentVersion). */
   readonly builds: readonly string[];
-  launch(ctx: AttemptContext, headless: Launch, agent: HeadlessAgent): Omit<AcpLaunch, 'place'>;
+  /** What to start; `place` when the headless files need changing. */
+  launch(ctx: AttemptContext, headless: Launch, agent: HeadlessAgent): Omit<AcpLaunch, 'place'> & { readonly place?: Launch };
 }
 
 const build = (ctx: AttemptContext, name: string): string => {
@@ -62,11 +64,15 @@ const ACP_AGENTS: Readonly<Record<string, AcpAgentSpec>> = {
     builds: ['codex_cli', 'node', 'codex_acp'],
     launch(ctx, headless) {
       return {
+        place: withCodexFlags(headless),
         argv: [build(ctx, 'node'), build(ctx, 'codex_acp')],
         // CODEX_HOME's config.toml (written by the headless launch) makes the bridge the
         // model provider; codex-acp runs our codex_cli's app server with this environment.
         env: { ...headless.env, CODEX_PATH: build(ctx, 'codex_cli'), NO_BROWSER: '1' },
         mcpServers: [],
+        // Its default, `agent`, has a model review what it would ask about: `workspace-write`
+        // asks the client instead, and the gate answers.
+        mode: 'workspace-write',
       };
     },
   },
@@ -89,7 +95,11 @@ const ACP_AGENTS: Readonly<Record<string, AcpAgentSpec>> = {
   opencode: {
     builds: ['opencode'],
     launch(ctx, headless) {
-      return { argv: [build(ctx, 'opencode'), 'acp'], env: headless.env, mcpServers: [] };
+      // Its headless config allows everything but the denied tools (`run` cannot ask anyone):
+      // over ACP what was allowed asks instead, and the gate answers.
+      const config = JSON.parse(headless.env.OPENCODE_CONFIG_CONTENT ?? '{}') as { permission?: Record<string, string> };
+      const permission = Object.fromEntries(Object.entries(config.permission ?? { '*': 'allow' }).map(([tool, action]) => [tool, action === 'allow' ? 'ask' : action]));
+      return { argv: [build(ctx, 'opencode'), 'acp'], env: { ...headless.env, OPENCODE_CONFIG_CONTENT: JSON.stringify({ ...config, permission }) }, mcpServers: [] };
     },
   },
 };
@@ -113,7 +123,38 @@ export async function acpLaunch(agent: AgentAdapter, ctx: AttemptContext): Promi
   const found = spec(agent.name);
   if (!isHeadlessAgent(agent)) throw new ConfigError(`The acp driver configures ${agent.name} from its own adapter; give the agent by name.`);
   const headless = await agent.launch(ctx, { prompt: '' });
-  return { ...found.launch(ctx, headless, agent), place: headless };
+  return { place: headless, ...found.launch(ctx, headless, agent) };
+}
+
+/**
+ * Codex's headless flags (`--disable <feature>`, `-c key=value`: no plugin sync, no
+ * analytics, no endless reconnects, disabled tools, the user's config overrides) written into
+ * its config.toml instead, which the app server codex-acp starts reads: it takes no flags.
+ */
+export function withCodexFlags(headless: Launch): Launch {
+  const config = headless.files?.find((f) => f.path.endsWith('/config.toml'));
+  if (!config) throw new Error("codex_cli's headless launch writes no config.toml");
+  const toml = parse(config.content) as Record<string, unknown>;
+  const set = (key: string, value: unknown): void => {
+    const path = key.split('.');
+    let at = toml;
+    for (const part of path.slice(0, -1)) {
+      const next = at[part];
+      at = (at[part] = next && typeof next === 'object' && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+    }
+    at[path.at(-1)!] = value;
+  };
+  const argv = headless.argv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') break;
+    if (argv[i] === '--disable') set(`features.${argv[++i]}`, false);
+    else if (argv[i] === '-c') {
+      const pair = argv[++i]!;
+      const at = pair.indexOf('=');
+      set(pair.slice(0, at), (parse(`v = ${pair.slice(at + 1)}`) as { v: unknown }).v);
+    }
+  }
+  return { ...headless, files: headless.files!.map((f) => (f === config ? { ...f, content: stringify(toml) } : f)) };
 }
 
 /** Our MCP servers as ACP's (stdio: absolute command, env as a list; http with headers as a list). */

@@ -34,7 +34,7 @@ const OPENCODE_TOOLS: Readonly<Record<string, string>> = { bash: 'bash', edit: '
 /**
  * What the gate decides on: the tool (Claude's tool name in `_meta.claudeCode.toolName`, an
  * OpenCode permission kind in the title, else the ACP kind) and, for a shell command, its
- * command line (`rawInput.command`, a string or an argv).
+ * command line (`rawInput.command`, a string or an argv; else the title of an `execute` call).
  */
 export function gateRequest(request: acp.RequestPermissionRequest): PermissionRequest {
   const call = request.toolCall;
@@ -44,7 +44,9 @@ export function gateRequest(request: acp.RequestPermissionRequest): PermissionRe
   const tool = (claudeTool && (CLAUDE_TOOLS[claudeTool] ?? claudeTool)) ?? OPENCODE_TOOLS[title] ?? (call.kind ? BY_KIND[call.kind] : undefined) ?? (title || 'other');
   const input = call.rawInput ?? null;
   const raw = (input && typeof input === 'object' ? (input as { command?: unknown }).command : undefined) ?? undefined;
-  const command = typeof raw === 'string' ? raw : Array.isArray(raw) ? shellLine(raw.map(String)) : undefined;
+  // Gemini CLI sends no input with its request: its title is the command (and, after it, the
+  // directory and description, which a rule matching the first words does not reach).
+  const command = typeof raw === 'string' ? raw : Array.isArray(raw) ? shellLine(raw.map(String)) : call.kind === 'execute' && title ? title : undefined;
   return { id: call.toolCallId, tool, ...(tool === 'bash' && command ? { command } : {}), input };
 }
 
