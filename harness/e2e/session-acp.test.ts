@@ -87,3 +87,49 @@ describe.each(['claude_code', 'codex_cli', 'gemini_cli', 'opencode'])('%s acp ca
     expect(await leftovers(`session-${session.id}`)).toBe(0);
   }, 600_000);
 });
+
+describe('acp turn timeout', () => {
+  it("a turn past its time is cancelled over ACP and reported as a timeout; the next turn works", async () => {
+    const script = join(await outDir(), 'long.yaml');
+    await writeFile(script, 'steps:\n  - shell: echo start > a.txt && sleep 600\n  - shell: echo after > b.txt\n  - shell: echo after > b.txt\n  - say: wrote b.txt\n');
+    const session = await createSession({ agent: 'claude_code', model: `mock/${script}`, dir: join(await outDir(), 'session'), driver: 'acp', timeoutMs: 240_000 });
+    try {
+      const late = await session.send({ prompt: 'Start the long job.', timeoutMs: 8_000 });
+      expect(late.stopReason).toBe('timeout');
+      expect(late.ok).toBe(false);
+      expect(session.events('run-1').find((e) => e.type === 'agent.cancel')).toMatchObject({ reason: 'timeout' });
+      const next = await session.send('Write b.txt.');
+      expect(next.stopReason).toBe('end_turn');
+      expect(next.files.created).toContain('b.txt');
+    } finally {
+      await session.close();
+    }
+    expect(await leftovers(`session-${session.id}`)).toBe(0);
+  }, 600_000);
+});
+
+describe('acp agent crash', () => {
+  it('an agent killed mid-turn fails that turn with its exit; the next turn starts it again and continues its session', async () => {
+    const script = join(await outDir(), 'long.yaml');
+    await writeFile(script, 'steps:\n  - shell: echo start > a.txt && sleep 600\n  - shell: echo after > b.txt\n  - shell: echo after > b.txt\n  - say: wrote b.txt\n');
+    const session = await createSession({ agent: 'claude_code', model: `mock/${script}`, dir: join(await outDir(), 'session'), driver: 'acp', timeoutMs: 240_000 });
+    try {
+      const turn = session.send('Start the long job.');
+      for (let i = 0; i < 600 && !session.events().some((e) => e.type === 'agent.tool_call'); i++) await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 2000));
+      await session.tools.bash('kill -9 $(pgrep -f claude-agent-acp/dist/index.js)');
+      await expect(turn).rejects.toThrow(/claude_code over ACP failed the turn \(exit 137\)/);
+      const next = await session.send('Write b.txt.');
+      expect(next.stopReason).toBe('end_turn');
+      expect(next.files.created).toContain('b.txt');
+      const opened = session.events().filter((e) => e.type === 'agent.session');
+      expect(opened.at(-1)).toMatchObject({ sessionId: opened[0]!.sessionId, resumed: 'resume' });
+      expect(next.agentSessionId).toBe(opened[0]!.sessionId);
+      // What the killed agent had started (its Claude Code, the command) was ended with it.
+      expect((await session.tools.bash('ps -eo args')).stdout).not.toContain('sleep 600');
+    } finally {
+      await session.close();
+    }
+    expect(await leftovers(`session-${session.id}`)).toBe(0);
+  }, 600_000);
+});

@@ -235,7 +235,7 @@ export function connectAcp(stream: acp.Stream, options: AcpClientOptions): AcpCl
       options.emit({ type: 'agent.session', sessionId: earlier, resumed: how, ...defined({ mode: res.modes?.currentModeId }) });
       return { sessionId: earlier, modes: res.modes ?? null };
     } catch (err) {
-      options.emit({ type: 'agent.session', resumeFailed: earlier, how, error: err instanceof Error ? err.message : String(err) });
+      options.emit({ type: 'agent.session', resumeFailed: earlier, how, error: errorText(err) });
       return undefined;
     }
   };
@@ -256,7 +256,7 @@ export function connectAcp(stream: acp.Stream, options: AcpClientOptions): AcpCl
       await agent.request(acp.methods.agent.session.setMode, { sessionId: id, modeId });
       options.emit({ type: 'agent.mode', mode: modeId });
     } catch (err) {
-      options.emit({ type: 'agent.mode', wanted: modeId, error: err instanceof Error ? err.message : String(err) });
+      options.emit({ type: 'agent.mode', wanted: modeId, error: errorText(err) });
     }
   };
 
@@ -323,8 +323,7 @@ export function connectAcp(stream: acp.Stream, options: AcpClientOptions): AcpCl
       } catch (err) {
         state.flush();
         if (err instanceof AgentError) throw err;
-        const message = err instanceof Error ? err.message : String(err);
-        throw new AgentError('CB_AGENT_FAILED', `The ACP agent failed the turn: ${message}`, { cause: err });
+        throw new AgentError('CB_AGENT_FAILED', `The ACP agent failed the turn: ${errorText(err)}`, { cause: err });
       } finally {
         clearTimeout(timer);
         run.signal?.removeEventListener('abort', onAbort);
@@ -336,6 +335,13 @@ export function connectAcp(stream: acp.Stream, options: AcpClientOptions): AcpCl
       connection.close();
     },
   };
+}
+
+/** An error's message, with the details a JSON-RPC error carries (`data.details`, as Gemini CLI sends them). */
+export function errorText(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const details = (err as { data?: { details?: unknown } } | null)?.data?.details;
+  return typeof details === 'string' && !message.includes(details) ? `${message}: ${details}` : message;
 }
 
 /** The fields that are set (ACP leaves unchanged ones out, or null). */

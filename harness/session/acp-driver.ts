@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AgentError, agentCwd, isHeadlessAgent, placeLaunch, type AttemptResult } from '../../agents/index.ts';
 import type { SandboxProcess } from '../../sandboxes/index.ts';
 import { ConfigError } from '../errors.ts';
-import { connectAcp, type AcpClient, type PermissionAnswer } from './acp-client.ts';
+import { connectAcp, errorText, type AcpClient, type PermissionAnswer } from './acp-client.ts';
 import { acpBuilds, acpLaunch } from './acp-launch.ts';
 import { gateRequest } from './acp-permission.ts';
 import type { DriverOptions, SessionDriver, TurnContext } from './driver.ts';
@@ -42,6 +42,8 @@ export async function acpDriver(options: DriverOptions): Promise<SessionDriver> 
   const spawn = sandbox.spawn.bind(sandbox);
   let live: Live | undefined;
   let state = options.previous;
+  /** The agent's session: a restarted agent continues it, even when no turn of it ended well. */
+  let sessionId = options.previous?.sessionId;
 
   const stderrText = (l: Live): string => {
     const text = l.stderr.join('').trim().split('\n').slice(-STDERR_TAIL).join('\n');
@@ -77,21 +79,24 @@ export async function acpDriver(options: DriverOptions): Promise<SessionDriver> 
       client.close();
     });
     try {
-      await client.open({ cwd, mcpServers: launch.mcpServers, ...(launch.meta ? { meta: launch.meta } : {}), ...(launch.mode ? { mode: launch.mode } : {}), ...(state?.sessionId ? { resume: state.sessionId } : {}) });
+      await client.open({ cwd, mcpServers: launch.mcpServers, ...(launch.meta ? { meta: launch.meta } : {}), ...(launch.mode ? { mode: launch.mode } : {}), ...(sessionId ? { resume: sessionId } : {}) });
+      sessionId = client.sessionId;
     } catch (err) {
       await end(started);
-      const message = err instanceof Error ? err.message : String(err);
-      throw new AgentError('CB_AGENT_FAILED', `${agent.name} over ACP did not open a session: ${message}${stderrText(started)}`, { cause: err });
+      throw new AgentError('CB_AGENT_FAILED', `${agent.name} over ACP did not open a session: ${errorText(err)}${stderrText(started)}`, { cause: err });
     }
     return started;
   };
 
-  /** Close stdin (agents exit on it), then end what is left of its process tree. */
+  /**
+   * Close stdin (agents exit on it), then end what is left of its process tree: the agent if
+   * it is still there, and what it started that outlived it (a killed adapter's CLI, a tool's command).
+   */
   const end = async (l: Live): Promise<void> => {
     l.client.close();
     l.proc.stdin.end();
-    const exited = await Promise.race([l.proc.exited, delay(EXIT_GRACE_MS, undefined, { ref: false })]);
-    if (!exited) await l.proc.kill();
+    await Promise.race([l.proc.exited, delay(EXIT_GRACE_MS, undefined, { ref: false })]);
+    await l.proc.kill();
   };
 
   return {
@@ -106,7 +111,6 @@ export async function acpDriver(options: DriverOptions): Promise<SessionDriver> 
       }
       live ??= await start(ctx);
       const current = live;
-      const sessionId = current.client.sessionId;
       let turn;
       try {
         turn = await current.client.prompt(ctx.prompt, { ...(ctx.signal ? { signal: ctx.signal } : {}), timeoutMs: ctx.timeoutMs, emit: ctx.emit, onCancel: () => gate.cancelAll() });
@@ -115,8 +119,7 @@ export async function acpDriver(options: DriverOptions): Promise<SessionDriver> 
         live = undefined;
         await end(current);
         const exit = await current.proc.exited;
-        const message = err instanceof Error ? err.message : String(err);
-        throw new AgentError('CB_AGENT_FAILED', `${agent.name} over ACP failed the turn (exit ${exit.exitCode}): ${message}${stderrText(current)}`, { cause: err });
+        throw new AgentError('CB_AGENT_FAILED', `${agent.name} over ACP failed the turn (exit ${exit.exitCode}): ${errorText(err)}${stderrText(current)}`, { cause: err });
       }
       if (turn.abandoned) {
         // It did not end the turn after session/cancel: end it; the next turn resumes its session.
