@@ -13,7 +13,7 @@ import type { SessionTotals } from '../bridge/index.ts';
 import { tasksFromDefinitions } from '../define.ts';
 import { ConfigError } from '../errors.ts';
 import { writeJsonAtomic } from '../log/writer.ts';
-import { acpDriver } from './acp-driver.ts';
+import { acpBuilds, acpDriver } from './acp-driver.ts';
 import { headlessDriver, type SessionDriver } from './driver.ts';
 import { PermissionGate, type Confirmation, type ConfirmOptions, type PreToolUseHook } from './permissions.ts';
 import { withRules, type PermissionRule } from './rules.ts';
@@ -166,6 +166,8 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
       agentVersion: options.agentVersion ?? 'stable',
       offline: options.offline ?? process.env.CAGEBENCH_OFFLINE === '1',
       limits: options.limits,
+      // The ACP adapter runs beside the agent's own build (and Node): both go into the sandbox.
+      ...((options.driver ?? 'headless') === 'acp' ? { builds: acpBuilds(agent.name) } : {}),
       prepared: Boolean(saved),
       emit: (type, fields) => events.append(type, fields, current?.runId),
     });
