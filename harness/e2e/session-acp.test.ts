@@ -133,3 +133,72 @@ describe('acp agent crash', () => {
     expect(await leftovers(`session-${session.id}`)).toBe(0);
   }, 600_000);
 });
+
+describe('permissions over ACP (claude_code)', () => {
+  /** A one-turn script: `rm keep.txt`, then an answer; keep.txt written first. */
+  async function rmSession(rules: Parameters<typeof createSession>[0]['rules'], confirm?: Parameters<typeof createSession>[0]['confirm']) {
+    const script = join(await outDir(), 'rm.yaml');
+    await writeFile(script, 'steps:\n  - shell: rm keep.txt\n  - say: done with keep.txt\n');
+    const session = await createSession({ agent: 'claude_code', model: `mock/${script}`, dir: join(await outDir(), 'session'), driver: 'acp', rules, ...(confirm ? { confirm } : {}), timeoutMs: 240_000 });
+    await session.tools.write('keep.txt', 'precious\n');
+    return session;
+  }
+  async function waitPending(session: Awaited<ReturnType<typeof createSession>>) {
+    for (let i = 0; i < 400; i++) {
+      const [first] = session.pending();
+      if (first) return first;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('no permission request was parked');
+  }
+
+  it('ask + confirm(approve): the call waits for a person, then runs', async () => {
+    const session = await rmSession([{ tool: 'bash', match: 'rm', action: 'ask' }]);
+    try {
+      const turn = session.send('Remove keep.txt.');
+      const asked = await waitPending(session);
+      expect(asked).toMatchObject({ tool: 'bash' });
+      expect(asked.command).toContain('rm keep.txt');
+      expect(session.confirm({ id: asked.id, approve: true })).toBe(true);
+      const done = await turn;
+      expect(done.files.deleted).toEqual(['keep.txt']);
+      expect(session.events('run-1').find((e) => e.type === 'permission')).toMatchObject({ approve: true, by: 'human' });
+    } finally {
+      await session.close();
+    }
+  }, 300_000);
+
+  it('ask + confirm(reject), and ask left to its timeout: the file stays, the turn ends normally', async () => {
+    const session = await rmSession([{ tool: 'bash', match: 'rm', action: 'ask' }], { timeoutMs: 1_500 });
+    try {
+      const turn = session.send('Remove keep.txt.');
+      const asked = await waitPending(session);
+      session.confirm({ id: asked.id, approve: false, reason: 'not that one' });
+      const rejected = await turn;
+      expect(rejected.stopReason).toBe('end_turn');
+      expect(rejected.files).toEqual({ created: [], modified: [], deleted: [] });
+      expect(await session.tools.read('keep.txt')).toBe('precious\n');
+    } finally {
+      await session.close();
+    }
+    const timed = await rmSession([{ tool: 'bash', match: 'rm', action: 'ask' }], { timeoutMs: 1_000 });
+    try {
+      const turn = await timed.send('Remove keep.txt.');
+      expect(turn.files.deleted).toEqual([]);
+      expect(timed.events('run-1').find((e) => e.type === 'permission')).toMatchObject({ approve: false, by: 'timeout' });
+    } finally {
+      await timed.close();
+    }
+  }, 300_000);
+
+  it('a deny rule: the file stays and the turn ends normally', async () => {
+    const session = await rmSession([{ tool: 'bash', match: 'rm', action: 'deny' }]);
+    try {
+      const turn = await session.send('Remove keep.txt.');
+      expect(turn.stopReason).toBe('end_turn');
+      expect(await session.tools.read('keep.txt')).toBe('precious\n');
+    } finally {
+      await session.close();
+    }
+  }, 300_000);
+});

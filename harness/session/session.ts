@@ -147,7 +147,10 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
   if (!['headless', 'acp'].includes(options.driver ?? 'headless')) throw new ConfigError(`A session's driver is 'headless' or 'acp' (got "${options.driver}").`);
   if (options.image && options.task && !saved) throw new ConfigError('Give a session an image or a task, not both.');
   if (options.rules?.length && typeof options.agent !== 'string') throw new ConfigError('Permission rules need an agent by name: they are compiled into its own configuration.');
-  const agentOptions = typeof options.agent === 'string' && options.rules?.length ? withRules(options.agent, options.rules, options.agentOptions) : options.agentOptions;
+  // Headless, every rule goes into the agent's own configuration (ask is a deny: nobody is
+  // there). Over ACP only deny does: ask and allow are the gate's, answered per request.
+  const native = (options.driver ?? 'headless') === 'acp' ? (options.rules ?? []).filter((r) => r.action === 'deny') : (options.rules ?? []);
+  const agentOptions = typeof options.agent === 'string' && native.length ? withRules(options.agent, native, options.agentOptions) : options.agentOptions;
   const agent = typeof options.agent === 'string' ? createAgent(options.agent, agentOptions) : options.agent;
   const id = saved?.id ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
   const dir = resolve(options.dir ?? join('sessions', id));
