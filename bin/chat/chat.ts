@@ -7,7 +7,7 @@ import { createInterface, clearLine, cursorTo } from 'node:readline';
 import { join } from 'node:path';
 import type { AgentSessionOptions, Session, SessionEvent, TurnResult } from '../../harness/index.ts';
 import { EXIT_INFRA } from '../commands/shared.ts';
-import { filesReport, HELP, messageText, NOT_YET, toolCallLine, toolErrorLine, turnSummary } from './render.ts';
+import { askLine, filesReport, HELP, messageText, NOT_YET, toolCallLine, toolErrorLine, turnSummary } from './render.ts';
 
 export interface ChatOptions {
   readonly session: AgentSessionOptions;
@@ -111,6 +111,7 @@ export async function runChat(options: ChatOptions): Promise<number> {
       else if (name === '/quit' || name === '/exit') await quit();
       else if (name === '/cancel') await cancel();
       else if (NOT_YET.has(name)) print(`${name} is not available yet in this version`);
+      else if (name === '/approve' || name === '/deny') answer(name === '/approve', line.split(/\s+/).slice(1));
       else if (name === '/files') print(last ? filesReport(last) : 'no turn has ended yet');
       else if (name === '/save') {
         if (!session) print('the session is still starting');
@@ -125,10 +126,25 @@ export async function runChat(options: ChatOptions): Promise<number> {
     }
   };
 
+  /** `/approve [ID]`, `/deny [ID] [REASON]`: answer a waiting tool call (the oldest, unless named). */
+  const answer = (approve: boolean, args: string[]): void => {
+    const waiting = session?.pending() ?? [];
+    if (!waiting.length) {
+      print('no tool call is waiting for an answer');
+      return;
+    }
+    const named = args[0] ? waiting.find((p) => p.id === args[0]) : undefined;
+    const target = named ?? waiting[0]!;
+    const reason = (named ? args.slice(1) : args).join(' ');
+    session!.confirm({ id: target.id, approve, ...(reason ? { reason } : {}) });
+    print(dim(`${approve ? 'approved' : 'denied'}: ${target.command ?? target.tool}`));
+  };
+
   const render = (event: SessionEvent): void => {
     if (event.type === 'agent.message' && typeof event.text === 'string' && event.text.trim()) print(messageText(event.text));
     else if (event.type === 'agent.tool_call') print(toolCallLine(event.name, event.input, width()));
     else if (event.type === 'agent.tool_result' && event.isError === true) print(dim(toolErrorLine(event.output, width())));
+    else if (event.type === 'permission.asked') print(askLine(event.tool, event.command, event.timeoutMs, width()));
   };
 
   const turn = async (prompt: string): Promise<void> => {
@@ -169,8 +185,9 @@ export async function runChat(options: ChatOptions): Promise<number> {
       if (interactive && !finishing && !inputClosed) rl.prompt();
       return;
     }
-    // On a terminal every command acts at once; from a pipe only /cancel does, the rest wait their turn.
-    if (line.startsWith('/') && (interactive || line.split(/\s+/)[0] === '/cancel')) {
+    // On a terminal every command acts at once; from a pipe only those that answer the running
+    // turn do (/cancel, /approve, /deny), the rest wait their turn.
+    if (line.startsWith('/') && (interactive || ['/cancel', '/approve', '/deny'].includes(line.split(/\s+/)[0]!))) {
       if (!interactive) print(`> ${line}`);
       void command(line);
     } else {

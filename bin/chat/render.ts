@@ -12,14 +12,21 @@ export const HELP = [
   '  /cancel   stop the turn in progress (also Ctrl-C during a turn)',
   '  /save     save the session (session.json; the container is kept as an image)',
   '  /quit     close the session, remove its sandbox and exit (also Ctrl-D, or Ctrl-C at the prompt)',
-  '  /approve  approve a permission request (not available yet in this version)',
-  '  /deny     deny a permission request (not available yet in this version)',
+  '  /approve [ID]           allow a tool call the agent asked about (the oldest waiting one, or ID)',
+  '  /deny [ID] [REASON]     refuse it; the reason is shown in the log',
   '  /model    switch the model (not available yet in this version)',
   '  /help     this list',
 ].join('\n');
 
-/** Commands kept in /help whose feature comes later (permission prompts arrive with the acp driver). */
-export const NOT_YET = new Set(['/approve', '/deny', '/model']);
+/** Commands kept in /help whose feature comes later. */
+export const NOT_YET = new Set(['/model']);
+
+/** `? Bash wants to run rm keep.txt: /approve or /deny (30 s)`: a parked permission request. */
+export function askLine(tool: unknown, command: unknown, timeoutMs: unknown, width: number): string {
+  const what = typeof command === 'string' && command ? `wants to run ${oneLine(command)}` : `wants to use ${typeof tool === 'string' ? tool : 'a tool'}`;
+  const secs = typeof timeoutMs === 'number' ? ` (${Math.round(timeoutMs / 1000)} s, then refused)` : '';
+  return fit(`? ${typeof tool === 'string' ? tool : 'the agent'} ${what}: /approve or /deny${secs}`, width);
+}
 
 /** `⏺ Bash(echo one > notes.txt)`: one line, cut to `width` columns. */
 export function toolCallLine(name: unknown, input: unknown, width: number): string {

@@ -46,8 +46,8 @@ describe('cagebench chat, piped', () => {
     expect(stdout).toContain('created: (none)');
     expect(stdout).toContain(`saved: ${join(dir, 'session.json')}`);
     expect(existsSync(join(dir, 'session.json'))).toBe(true);
-    expect(stdout).toContain('/approve is not available yet in this version');
-    expect(stdout).toMatch(/\/deny .*not available yet/);
+    expect(stdout).toContain('no tool call is waiting for an answer');
+    expect(stdout).toContain('/deny [ID] [REASON]');
     // /quit ends it: the line after it is never sent.
     expect(stdout).not.toContain('never sent');
     const id = sessionIdIn(stdout);
@@ -120,6 +120,26 @@ describe.runIf(HAS_TMUX)(`cagebench chat in a terminal (tmux)${HAS_TMUX ? '' : '
       await pane.until(/session closed/, 'the session to close');
       await waitFor(() => pane.exitStatus() !== undefined, 'the chat to exit');
       expect(pane.exitStatus()).toBe(0);
+      expect(await leftovers(`session-${sessionIdIn(pane.screen())}`)).toBe(0);
+    });
+  }, 300_000);
+
+  it('through one approval (acp driver, --ask bash:rm): the request is shown inline, /approve lets it run', async () => {
+    const dir = join(await outDir(), 'session');
+    const script = join(await outDir(), 'rm.yaml');
+    await writeFile(script, 'steps:\n  - shell: rm -f keep.txt\n  - say: removed keep.txt\n');
+    await inTmux(['--agent', 'claude_code', '--model', `mock/${script}`, '--driver', 'acp', '--ask', 'bash:rm', '--dir', dir], async (pane) => {
+      await pane.until(/\/help lists the commands/, 'the session to start');
+      pane.keys('touch keep.txt is done for you; remove keep.txt.', 'Enter');
+      await pane.until(/\? \S+ wants to run rm -f keep\.txt: \/approve or \/deny/, 'the permission request');
+      pane.keys('/approve', 'Enter');
+      await pane.until(/approved: rm -f keep\.txt/, 'the approval');
+      await pane.until(/── end_turn · /, 'the turn summary');
+      pane.keys('/quit', 'Enter');
+      await waitFor(() => pane.exitStatus() !== undefined, 'the chat to exit');
+      expect(pane.exitStatus()).toBe(0);
+      const events = (await readFile(join(dir, 'events.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string; approve?: boolean; by?: string });
+      expect(events.find((e) => e.type === 'permission')).toMatchObject({ approve: true, by: 'human' });
       expect(await leftovers(`session-${sessionIdIn(pane.screen())}`)).toBe(0);
     });
   }, 300_000);
