@@ -77,6 +77,8 @@ export interface UserConfig {
   readonly openaiBaseUrl?: string;
   /** Which OpenAI API `openai/<model>` speaks upstream. @default 'chat' */
   readonly openaiApi?: 'chat' | 'responses';
+  /** How agents are driven: their CLI once per attempt, or their ACP adapter, one session per sample. @default 'headless' */
+  readonly driver?: 'headless' | 'acp';
   /** Version of the agent's builds: stable, latest or X.Y.Z. @default 'stable' */
   readonly agentVersion?: string;
   /** Never download: agent builds must already be in the cache. @default $CAGEBENCH_OFFLINE=1 */
@@ -123,6 +125,7 @@ export interface ResolvedConfig {
   readonly bridge: BridgeConfig;
   readonly agentVersion: string;
   readonly offline: boolean;
+  readonly driver: 'headless' | 'acp';
 }
 
 export const DEFAULT_CONTINUE_MESSAGE =
@@ -184,6 +187,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     continueMessage: user.incorrectMessage ?? DEFAULT_CONTINUE_MESSAGE,
     junit: user.junit,
     agentVersion: user.agentVersion ?? 'stable',
+    driver: user.driver ?? 'headless',
     offline: user.offline ?? process.env.CAGEBENCH_OFFLINE === '1',
     bridge: {
       aliases: user.modelAliases ?? {},

@@ -47,6 +47,7 @@ export const RUN_OPTIONS = {
   tasks: { value: { type: 'code', what: 'a list of tasks made with defineTask()' }, description: 'tasks defined in code (defineTask), run beside those found under paths', noFlag: true },
   agent: { value: { type: 'string' }, arg: '<name>', description: 'agent to run: claude_code, codex_cli, gemini_cli, opencode, oracle, nop (or an adapter object in code)' },
   agentOptions: { value: { type: 'options' }, flag: 'agent-opt', arg: '<key=value>', description: 'an agent option, e.g. system_prompt="..." disallowed_tools=[WebFetch] env.FOO=1 (repeatable)' },
+  driver: { value: { type: 'choice', choices: ['headless', 'acp'] }, arg: '<driver>', description: "how agents are driven: headless (their CLI, once per attempt) or acp (their ACP adapter, one session per sample)", defaultText: 'headless' },
   agentVersion: { value: { type: 'string' }, arg: '<spec>', description: "stable, latest, X.Y.Z, auto (the image's own program if on its PATH, else stable) or sandbox (only the image's)", defaultText: 'stable' },
   model: { value: { type: 'string', pattern: ROUTE, rule: 'must look like provider/model, e.g. mock/echo' }, arg: '<provider/model>', description: 'model for agents that need one' },
   modelAliases: { value: { type: 'map', valuePattern: ROUTE, rule: 'must map a model name to provider/model' }, flag: 'model-alias', arg: '<NAME=PROVIDER/MODEL>', description: 'send model NAME elsewhere (repeatable)' },

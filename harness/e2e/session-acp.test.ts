@@ -202,3 +202,19 @@ describe('permissions over ACP (claude_code)', () => {
     }
   }, 300_000);
 });
+
+describe('run --driver acp', () => {
+  it('runs a suite through the ACP adapter: a wrong fix then the right one passes on attempt 2, in one ACP session', async () => {
+    const { run } = await import('../index.ts');
+    const { results, SUITES } = await import('./support.ts');
+    const { testRunId } = await import('../../sandboxes/test-support/run-id.ts');
+    const runId = testRunId('claude-acp-run');
+    const done = await run({ paths: [join(SUITES, 'smoke')], task: 'hello-file', agent: 'claude_code', driver: 'acp', model: `mock/${join(FIXTURES, 'wrong-then-right.yaml')}`, attempts: 2, out: await outDir(), runId });
+    const [r] = await results(done.runDir);
+    expect(r!.outcome, r!.error?.message).toBe('pass');
+    expect(r!.attempts.map((a) => a.passed)).toEqual([false, true]);
+    expect(r!.attempts[1]!.agent.sessionId).toBe(r!.attempts[0]!.agent.sessionId);
+    expect(done.exitCode).toBe(0);
+    expect(await leftovers(runId)).toBe(0);
+  }, 300_000);
+});

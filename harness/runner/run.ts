@@ -25,6 +25,7 @@ import { prepareBuilds } from './builds.ts';
 import { checkRunInputs, loadSelectedTasks, readRunRecord } from './validate.ts';
 import { withHostEnv } from './host-env.ts';
 import { preflight } from './preflight.ts';
+import { acpAgent } from '../session/acp-agent.ts';
 import { EngineBreaker } from './engine-breaker.ts';
 import { errorsLine } from '../log/summary-text.ts';
 import { EXIT_ENGINE_LOST, EXIT_FAIL_UNDER, EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLE_ERRORS } from '../exit-codes.ts';
@@ -50,7 +51,7 @@ export interface RunOutcome {
 export async function run(user: UserConfig, options: RunOptions = {}): Promise<RunOutcome> {
   // Every input is checked before the run directory exists: a bad one leaves nothing behind.
   const config = resolveConfig(user);
-  const agent = typeof config.agent === 'string' ? createAgent(config.agent, config.agentOptions) : config.agent;
+  const agent = agentOf(config);
   await checkRunInputs(config, agent);
   const loaded = selectTasks(await loadSelectedTasks(config.paths, config.task, config.tasks), config);
   // Before run.json: a task that needs a host variable the run does not pass never starts.
@@ -111,7 +112,7 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
     offline: options.offline,
   });
 
-  const agent = typeof config.agent === 'string' ? createAgent(config.agent, config.agentOptions) : config.agent;
+  const agent = agentOf(config);
   await checkRunInputs(config, agent);
   const loaded = await loadTasks([...config.paths], { filter: config.task, extra: await tasksFromDefinitions(config.tasks) });
   const byId = new Map(loaded.map((t) => [t.id, t]));
@@ -152,6 +153,12 @@ async function samplesToRun(all: readonly Sample[], runDir: string, options: { r
   }
   if (infra) options.note(`${infra} sample(s) that ended in an infra error run again; their earlier tries are kept under history/ (--no-retry-errors keeps them as they are)`);
   return todo;
+}
+
+/** The run's agent: by name or as given, driven through its ACP adapter with `--driver acp`. */
+function agentOf(config: ResolvedConfig): AgentAdapter {
+  const agent = typeof config.agent === 'string' ? createAgent(config.agent, config.agentOptions) : config.agent;
+  return config.driver === 'acp' ? acpAgent(agent) : agent;
 }
 
 function selectTasks(tasks: Task[], config: ResolvedConfig): Task[] {

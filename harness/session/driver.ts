@@ -21,7 +21,8 @@ export interface SessionDriver {
 
 export interface DriverOptions {
   readonly agent: AgentAdapter;
-  readonly env: SessionEnvironment;
+  /** What a driver needs of the environment: the sandbox, the working directory, the builds placed. */
+  readonly env: Pick<SessionEnvironment, 'sandbox' | 'cwd' | 'installed'>;
   /** What a resumed session continues. */
   readonly previous?: AttemptResult;
   /** Decides the tool calls the agent asks about (rules, hooks, a person's confirm). */
