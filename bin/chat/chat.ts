@@ -112,6 +112,15 @@ export async function runChat(options: ChatOptions): Promise<number> {
       else if (name === '/cancel') await cancel();
       else if (NOT_YET.has(name)) print(`${name} is not available yet in this version`);
       else if (name === '/approve' || name === '/deny') answer(name === '/approve', line.split(/\s+/).slice(1));
+      else if (name === '/model') {
+        const target = line.split(/\s+/)[1];
+        if (!target) print('/model takes provider/model, e.g. /model anthropic/claude-sonnet-4-5');
+        else if (!session) print('the session is still starting');
+        else {
+          await session.set({ model: target });
+          print(dim(`the next turns go to ${target}`));
+        }
+      }
       else if (name === '/files') print(last ? filesReport(last) : 'no turn has ended yet');
       else if (name === '/save') {
         if (!session) print('the session is still starting');

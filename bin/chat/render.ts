@@ -14,12 +14,12 @@ export const HELP = [
   '  /quit     close the session, remove its sandbox and exit (also Ctrl-D, or Ctrl-C at the prompt)',
   '  /approve [ID]           allow a tool call the agent asked about (the oldest waiting one, or ID)',
   '  /deny [ID] [REASON]     refuse it; the reason is shown in the log',
-  '  /model    switch the model (not available yet in this version)',
+  '  /model P/M              send the next turns to another model (provider/model)',
   '  /help     this list',
 ].join('\n');
 
 /** Commands kept in /help whose feature comes later. */
-export const NOT_YET = new Set(['/model']);
+export const NOT_YET = new Set<string>();
 
 /** `? Bash wants to run rm keep.txt: /approve or /deny (30 s)`: a parked permission request. */
 export function askLine(tool: unknown, command: unknown, timeoutMs: unknown, width: number): string {

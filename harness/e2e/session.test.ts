@@ -140,3 +140,23 @@ describe('session rules and tools', () => {
     }
   }, 120_000);
 });
+
+describe('session set', () => {
+  it('set({ model }) between turns sends the next turn\'s calls to the new model; the agent\'s session goes on', async () => {
+    const other = await mockModel('switched', ['say: not used', 'say: not used', 'shell: echo switched > s.txt', 'say: on the new model']);
+    const session = await createSession({ agent: 'claude_code', model: MODEL, dir: join(await outDir(), 'session') });
+    try {
+      const first = await session.send('Create notes.txt.');
+      expect(first.files.created).toEqual(['notes.txt']);
+      await session.set({ model: other });
+      const second = await session.send('Go on.');
+      expect(second.files.created).toEqual(['s.txt']);
+      expect(second.finalMessage).toContain('on the new model');
+      expect(second.agentSessionId).toBe(first.agentSessionId);
+      expect(session.events().find((e) => e.type === 'session.model')).toMatchObject({ model: other });
+      await expect(session.set({ model: 'gpt' })).rejects.toThrow(/provider\/model/);
+    } finally {
+      await session.close();
+    }
+  }, 300_000);
+});

@@ -32,6 +32,8 @@ export interface SessionEnvironment {
   readonly installed?: Readonly<Record<string, AgentInSandbox>>;
   readonly model?: ModelAccess;
   readonly bridgeSession?: BridgeSession;
+  /** Send the agent's calls to another `provider/model` from now on (a new bridge session). */
+  reroute(model: string): void;
   close(): Promise<void>;
 }
 
@@ -66,26 +68,39 @@ export async function openEnvironment(options: EnvironmentOptions): Promise<Sess
     const identity = await identityOf(started, agent.user ?? task.agentUser);
     const installed = builds ? await placeBuilds(started, builds, identity, options.emit) : undefined;
     if (agent.needsModel && !options.model) throw new Error(`Agent ${agent.name} needs a model: give model: 'provider/model'.`);
-    const bridgeSession = bridge?.open({
-      sampleId: options.sessionId,
-      model: options.model!,
-      aliases: { ...agent.modelAliases },
-      limits: options.limits ?? {},
-      onEvent: ({ type, ...fields }: { type: string; [k: string]: unknown }) => options.emit(type, fields),
-    });
-    const endpoint = started.endpoint && `http://${started.endpoint.host}:${started.endpoint.port}`;
-    const model = bridgeSession && endpoint ? { model: options.model!, token: bridgeSession.token, baseUrls: baseUrls(endpoint) } : undefined;
     const openBridge = bridge;
+    const endpoint = started.endpoint && `http://${started.endpoint.host}:${started.endpoint.port}`;
+    const route = (target: string): { session: BridgeSession; access: ModelAccess | undefined } => {
+      const session = openBridge!.open({
+        sampleId: options.sessionId,
+        model: target,
+        aliases: { ...agent.modelAliases },
+        limits: options.limits ?? {},
+        onEvent: ({ type, ...fields }: { type: string; [k: string]: unknown }) => options.emit(type, fields),
+      });
+      return { session, access: endpoint ? { model: target, token: session.token, baseUrls: baseUrls(endpoint) } : undefined };
+    };
+    let routed = openBridge ? route(options.model!) : undefined;
     return {
       sandbox: started,
       provider,
       identity,
       cwd,
       ...(installed ? { installed } : {}),
-      ...(model ? { model } : {}),
-      ...(bridgeSession ? { bridgeSession } : {}),
+      get model() {
+        return routed?.access;
+      },
+      get bridgeSession() {
+        return routed?.session;
+      },
+      reroute(target: string) {
+        if (!openBridge || !routed) throw new Error(`Agent ${agent.name} uses no model.`);
+        openBridge.closeSession(routed.session);
+        routed = route(target);
+        options.emit('session.model', { model: target });
+      },
       async close() {
-        if (bridgeSession) openBridge!.closeSession(bridgeSession);
+        if (routed) openBridge!.closeSession(routed.session);
         await started.stop().catch(() => undefined);
         await openBridge?.close();
         await provider[Symbol.asyncDispose]();

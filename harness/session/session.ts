@@ -127,6 +127,8 @@ export interface Session {
   confirm(answer: { readonly id: string; readonly approve: boolean; readonly reason?: string }): boolean;
   /** A `preToolUse` hook on the tool calls the agent asks about; returns its removal. */
   hook(hook: { readonly on: 'preToolUse'; readonly fn: PreToolUseHook }): () => void;
+  /** Between turns: send the agent's model calls to another `provider/model` from the next turn on. */
+  set(change: { readonly model?: string }): Promise<void>;
   /** Write session.json, keeping the container's state as an image, and return the record. */
   save(): Promise<SessionRecord>;
   close(): Promise<void>;
@@ -179,6 +181,7 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
     throw err;
   }
   const runs: RunInfo[] = [...(saved?.runs ?? [])];
+  let model = options.model;
   const emitEvent = (type: string, fields: Record<string, unknown>): void => void events.append(type, fields, current?.runId);
   const gate = new PermissionGate(options.rules ?? [], options.confirm ?? {}, emitEvent);
   const driverOptions = { agent, env, gate, ...(saved?.previous ? { previous: saved.previous } : {}), emit: emitEvent };
@@ -292,6 +295,19 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
       gate.cancelAll();
       current.abort.abort();
     },
+    async set(change) {
+      if (current) throw new ConfigError(`Session ${id} is busy with ${current.runId}: change it between turns.`);
+      if (change.model === undefined) return;
+      if (!/^[^/\s]+\/\S+$/.test(change.model)) throw new ConfigError(`set({ model }) takes provider/model, e.g. mock/echo (got "${change.model}")`);
+      env.reroute(change.model);
+      model = change.model;
+      // An ACP adapter holds its token in its environment: start it again, continuing its session.
+      if ((options.driver ?? 'headless') === 'acp') {
+        const state = driver.state;
+        await driver.close().catch(() => undefined);
+        driver = await acpDriver({ ...driverOptions, ...(state ? { previous: state } : {}) });
+      }
+    },
     async save() {
       if (current) throw new ConfigError(`Session ${id} is busy with ${current.runId}: save it between turns.`);
       // The agent's state (its session store under the user's HOME) lives in the container:
@@ -305,7 +321,7 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
         dir,
         agent: agent.name,
         ...(agentOptions ? { agentOptions } : {}),
-        ...(options.model ? { model: options.model } : {}),
+        ...(model ? { model } : {}),
         image: `${repo}:${tag}`,
         ...(options.task ? { task: options.task } : {}),
         ...(options.taskId ? { taskId: options.taskId } : {}),
