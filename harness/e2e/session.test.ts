@@ -160,3 +160,19 @@ describe('session set', () => {
     }
   }, 300_000);
 });
+
+describe('session cwd and mcp', () => {
+  it('cwd: the agent starts there and the turn\'s files are tracked there; mcp servers go into the agent\'s options', async () => {
+    const session = await createSession({ agent: 'claude_code', model: MODEL, cwd: '/srv/project', mcp: { docs: { url: 'http://127.0.0.1:9/mcp' } }, dir: join(await outDir(), 'session') });
+    try {
+      const turn = await session.send('Create notes.txt.');
+      expect(turn.files.created).toEqual(['notes.txt']);
+      expect(await session.tools.read('/srv/project/notes.txt')).toBe('one\n');
+      expect(session.events('run-1').find((e) => e.type === 'agent.command')).toMatchObject({ cwd: '/srv/project' });
+      expect(JSON.stringify(session.events('run-1').find((e) => e.type === 'agent.init') ?? {})).toContain('docs');
+    } finally {
+      await session.close();
+    }
+    await expect(createSession({ agent: 'claude_code', model: MODEL, cwd: 'relative' })).rejects.toThrow(/absolute path/);
+  }, 300_000);
+});

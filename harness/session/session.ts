@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createAgent, type AgentAdapter, type AttemptResult } from '../../agents/index.ts';
+import { createAgent, type AgentAdapter, type AttemptResult, type McpServer } from '../../agents/index.ts';
 import { diffManifests, snapshotFiles, type FileChanges } from '../../sandboxes/index.ts';
 import { loadTasks, type Task } from '../../tasks/index.ts';
 import type { SessionTotals } from '../bridge/index.ts';
@@ -44,6 +44,10 @@ export interface SessionOptions {
   readonly offline?: boolean;
   /** Per session: tokens, USD or model calls before the agent is refused. */
   readonly limits?: { readonly tokens?: number; readonly costUsd?: number; readonly requests?: number };
+  /** The agent's working directory (absolute, in the sandbox), where each turn's files are tracked. @default the task's, else the image's */
+  readonly cwd?: string;
+  /** MCP servers the agent gets, by name (written in its own config format; see agents/options.ts). */
+  readonly mcp?: Readonly<Record<string, McpServer>>;
   /** Permission rules (deny over ask over allow), compiled into the agent's own configuration. */
   readonly rules?: readonly PermissionRule[];
   /** How long an `ask` waits for `confirm`, and what happens then (acp driver). @default 30 s, reject */
@@ -152,7 +156,11 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
   // Headless, every rule goes into the agent's own configuration (ask is a deny: nobody is
   // there). Over ACP only deny does: ask and allow are the gate's, answered per request.
   const native = (options.driver ?? 'headless') === 'acp' ? (options.rules ?? []).filter((r) => r.action === 'deny') : (options.rules ?? []);
-  const agentOptions = typeof options.agent === 'string' && native.length ? withRules(options.agent, native, options.agentOptions) : options.agentOptions;
+  if (options.cwd !== undefined && !options.cwd.startsWith('/')) throw new ConfigError(`A session's cwd is an absolute path in the sandbox (got "${options.cwd}").`);
+  if ((options.cwd || options.mcp) && typeof options.agent !== 'string') throw new ConfigError('cwd and mcp need an agent by name: they go into its own configuration.');
+  const given = { ...options.agentOptions, ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.mcp ? { mcp_servers: options.mcp } : {}) };
+  const base = Object.keys(given).length ? given : undefined;
+  const agentOptions = typeof options.agent === 'string' && native.length ? withRules(options.agent, native, base) : base;
   const agent = typeof options.agent === 'string' ? createAgent(options.agent, agentOptions) : options.agent;
   const id = saved?.id ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
   const dir = resolve(options.dir ?? join('sessions', id));
@@ -181,6 +189,9 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
     throw err;
   }
   const runs: RunInfo[] = [...(saved?.runs ?? [])];
+  // The agent starts here, and each turn's files are tracked here; made if missing.
+  const cwd = options.cwd ?? env.cwd;
+  if (options.cwd) await env.sandbox.exec(['mkdir', '-p', options.cwd], env.identity.user ? { user: env.identity.user } : {});
   let model = options.model;
   const emitEvent = (type: string, fields: Record<string, unknown>): void => void events.append(type, fields, current?.runId);
   const gate = new PermissionGate(options.rules ?? [], options.confirm ?? {}, emitEvent);
@@ -205,7 +216,7 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
     const index = runs.length - 1;
     const started = performance.now();
     events.append('turn.start', { prompt: request.prompt }, runId);
-    const before = await snapshotFiles(env.sandbox, env.cwd);
+    const before = await snapshotFiles(env.sandbox, cwd);
     const totalsBefore = env.bridgeSession?.totals;
     try {
       const logDir = join(dir, runId);
@@ -223,7 +234,7 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
         signal: abort.signal,
       };
       const result = await driver.turn({ ...ctx, prompt: request.prompt });
-      const files = diffManifests(before, await snapshotFiles(env.sandbox, env.cwd));
+      const files = diffManifests(before, await snapshotFiles(env.sandbox, cwd));
       const cancelled = abort.signal.aborted;
       const out: TurnResult = {
         runId,
@@ -252,7 +263,7 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
   const session: Session = {
     id,
     dir,
-    tools: sessionTools(env, (type, fields) => events.append(type, fields, current?.runId)),
+    tools: sessionTools({ sandbox: env.sandbox, identity: env.identity, cwd }, (type, fields) => events.append(type, fields, current?.runId)),
     send: (request) => turn(typeof request === 'string' ? { prompt: request } : request),
     stream(request) {
       const req = typeof request === 'string' ? { prompt: request } : request;
@@ -325,7 +336,7 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
         image: `${repo}:${tag}`,
         ...(options.task ? { task: options.task } : {}),
         ...(options.taskId ? { taskId: options.taskId } : {}),
-        cwd: env.cwd,
+        cwd,
         driver: options.driver ?? 'headless',
         ...(driver.state ? { previous: driver.state } : {}),
         runs,

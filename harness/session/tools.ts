@@ -25,7 +25,7 @@ export interface SessionTools {
   git(args: readonly string[]): Promise<BashResult>;
 }
 
-export function sessionTools(env: SessionEnvironment, emit: (type: string, fields: Record<string, unknown>) => void): SessionTools {
+export function sessionTools(env: Pick<SessionEnvironment, 'sandbox' | 'identity' | 'cwd'>, emit: (type: string, fields: Record<string, unknown>) => void): SessionTools {
   const as = env.identity.user ? { user: env.identity.user } : {};
   const abs = (path: string): string => (path.startsWith('/') ? path : posix.join(env.cwd, path));
   const logged = async <T>(tool: string, args: Record<string, unknown>, fn: () => Promise<T>): Promise<T> => {
