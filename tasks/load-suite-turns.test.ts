@@ -2,24 +2,10 @@
 // the rest (field, line), attempts refused beside them, and the turns in the digest.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TaskLoadError } from './errors.ts';
 import { loadSuite } from './load-suite.ts';
-import { lines, tempDir, writeTree } from './test-support/fixture.ts';
+import { lines } from './test-support/fixture.ts';
+import { loadError, suiteFile } from './test-support/suite.ts';
 
-async function suiteFile(yaml: string, extra: Record<string, string> = {}): Promise<string> {
-  const dir = await tempDir();
-  await writeTree(dir, { 'suite.yaml': yaml, ...extra });
-  return join(dir, 'suite.yaml');
-}
-
-async function loadError(file: string): Promise<TaskLoadError> {
-  const err = await loadSuite(file).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TaskLoadError);
-  return err as TaskLoadError;
-}
 
 const NOTES = `samples:
   - id: notes

@@ -1,24 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TaskLoadError } from './errors.ts';
 import { loadSuite } from './load-suite.ts';
 import { DEFAULT_BUILD_TIMEOUT_SEC, DEFAULT_IMAGE, DEFAULT_TIMEOUTS } from './task.ts';
-import { lines, tempDir, writeTree } from './test-support/fixture.ts';
+import { lines, tempDir } from './test-support/fixture.ts';
+import { loadError, suiteFile } from './test-support/suite.ts';
 
-async function suiteFile(yaml: string, extra: Record<string, string> = {}): Promise<string> {
-  const dir = await tempDir();
-  await writeTree(dir, { 'suite.yaml': yaml, ...extra });
-  return join(dir, 'suite.yaml');
-}
-
-async function loadError(file: string): Promise<TaskLoadError> {
-  const err = await loadSuite(file).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(TaskLoadError);
-  return err as TaskLoadError;
-}
 
 const MINIMAL = `samples:
   - id: one
