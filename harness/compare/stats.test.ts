@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { mcnemarExact, pairedDifference, passAtK, passHatK, studentTCdf, studentTQuantile } from './stats.ts';
+
+describe('Student t', () => {
+  it('quantiles match the tables', () => {
+    // t_{0.975} by df, from standard tables (R: qt(0.975, df)).
+    const table: [number, number][] = [[1, 12.706205], [2, 4.302653], [5, 2.570582], [10, 2.228139], [30, 2.042272], [88, 1.987290], [1000, 1.962339]];
+    for (const [df, t] of table) expect(studentTQuantile(0.975, df)).toBeCloseTo(t, 5);
+    expect(studentTQuantile(0.95, 4)).toBeCloseTo(2.131847, 5);
+    expect(studentTQuantile(0.025, 10)).toBeCloseTo(-2.228139, 5);
+    expect(studentTCdf(0, 7)).toBeCloseTo(0.5, 12);
+    expect(studentTCdf(2.228139, 10)).toBeCloseTo(0.975, 6);
+  });
+});
+
+describe('paired difference', () => {
+  it('the mean of per-task differences with a t interval over tasks', () => {
+    const d = pairedDifference([0.2, -0.1, 0.0, 0.3, 0.1]);
+    expect(d.mean).toBeCloseTo(0.1, 12);
+    // sd = 0.158114, se = 0.0707107, t_{0.975,4} = 2.776445
+    expect(d.stderr).toBeCloseTo(0.0707107, 6);
+    expect(d.ci[0]).toBeCloseTo(0.1 - 2.776445 * 0.0707107, 5);
+    expect(d.ci[1]).toBeCloseTo(0.1 + 2.776445 * 0.0707107, 5);
+    expect(() => pairedDifference([])).toThrow(/at least one task/);
+  });
+});
+
+describe('McNemar, exact', () => {
+  it('matches the reference values', () => {
+    expect(mcnemarExact(8, 2)).toBeCloseTo(0.109375, 9);
+    expect(mcnemarExact(6, 0)).toBeCloseTo(0.03125, 9);
+    expect(mcnemarExact(0, 0)).toBe(1);
+    expect(mcnemarExact(5, 5)).toBe(1);
+  });
+});
+
+describe('pass@k and pass^k', () => {
+  it('follow their formulas', () => {
+    // n = 5, c = 2: pass@1 = 0.4, pass@2 = 1 - C(3,2)/C(5,2) = 0.7, pass@4 = 1 (n - c < k).
+    expect(passAtK(5, 2, 1)).toBeCloseTo(0.4, 12);
+    expect(passAtK(5, 2, 2)).toBeCloseTo(0.7, 12);
+    expect(passAtK(5, 2, 4)).toBe(1);
+    expect(passAtK(5, 0, 3)).toBe(0);
+    // pass^k: C(c,k)/C(n,k): C(4,2)/C(5,2) = 0.6; C(2,3) = 0.
+    expect(passHatK(5, 4, 2)).toBeCloseTo(0.6, 12);
+    expect(passHatK(5, 2, 3)).toBe(0);
+    expect(passHatK(5, 5, 5)).toBe(1);
+    expect(() => passAtK(3, 4, 1)).toThrow(/0 <= c <= n/);
+  });
+});

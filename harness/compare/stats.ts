@@ -1,0 +1,133 @@
+// The statistics of `compare` (issue 15, first piece): Student t quantiles, the paired mean
+// difference with its t interval over tasks, the exact McNemar test, pass@k and pass^k.
+// Pure functions; tested against reference values (../shared/reference/ci-regression.md).
+
+/** ln Γ(x), Lanczos (g = 7, n = 9): 15 significant digits for x > 0. */
+function logGamma(x: number): number {
+  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  const z = x - 1;
+  let a = c[0]!;
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i]! / (z + i);
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/** The regularized incomplete beta I_x(a, b), by its continued fraction (Numerical Recipes' betacf). */
+function incompleteBeta(x: number, a: number, b: number): number {
+  if (x <= 0) return 0;
+  if (x >= 1) return 1;
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  // The fraction converges fast for x < (a + 1) / (a + b + 2); use the symmetry otherwise.
+  if (x > (a + 1) / (a + b + 2)) return 1 - incompleteBeta(1 - x, b, a);
+  const tiny = 1e-300;
+  let c = 1;
+  let d = 1 - ((a + b) * x) / (a + 1);
+  d = 1 / (Math.abs(d) < tiny ? tiny : d);
+  let f = d;
+  for (let m = 1; m <= 300; m++) {
+    const m2 = 2 * m;
+    let num = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
+    d = 1 + num * d;
+    d = 1 / (Math.abs(d) < tiny ? tiny : d);
+    c = 1 + num / c;
+    c = Math.abs(c) < tiny ? tiny : c;
+    f *= d * c;
+    num = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
+    d = 1 + num * d;
+    d = 1 / (Math.abs(d) < tiny ? tiny : d);
+    c = 1 + num / c;
+    c = Math.abs(c) < tiny ? tiny : c;
+    const step = d * c;
+    f *= step;
+    if (Math.abs(step - 1) < 1e-15) break;
+  }
+  return (front * f) / a;
+}
+
+/** P(T ≤ t) for Student's t with `df` degrees of freedom. */
+export function studentTCdf(t: number, df: number): number {
+  const tail = 0.5 * incompleteBeta(df / (df + t * t), df / 2, 0.5);
+  return t >= 0 ? 1 - tail : tail;
+}
+
+/** The t with P(T ≤ t) = p (e.g. p = 0.975 for a two-sided 95 % interval), by bisection on the CDF. */
+export function studentTQuantile(p: number, df: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`a quantile needs 0 < p < 1 (got ${p})`);
+  if (!(df > 0)) throw new RangeError(`Student's t needs df > 0 (got ${df})`);
+  if (p === 0.5) return 0;
+  let lo = -1e6;
+  let hi = 1e6;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, Math.abs(lo)); i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTCdf(mid, df) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+export interface PairedDifference {
+  /** Tasks paired. */
+  readonly n: number;
+  /** Mean of (candidate − base) over tasks. */
+  readonly mean: number;
+  readonly stderr: number;
+  /** The two-sided interval at `level`; [mean, mean] with one task (no spread to estimate). */
+  readonly ci: readonly [number, number];
+  readonly level: number;
+}
+
+/**
+ * Paired mean difference over tasks: `diffs[i]` is task i's candidate mean minus its base mean
+ * (each a mean over that task's valid epochs: epochs are never pooled as independent samples).
+ */
+export function pairedDifference(diffs: readonly number[], level = 0.95): PairedDifference {
+  const n = diffs.length;
+  if (n === 0) throw new RangeError('a paired difference needs at least one task in both arms');
+  const mean = diffs.reduce((s, d) => s + d, 0) / n;
+  if (n === 1) return { n, mean, stderr: Number.NaN, ci: [mean, mean], level };
+  const variance = diffs.reduce((s, d) => s + (d - mean) ** 2, 0) / (n - 1);
+  const stderr = Math.sqrt(variance / n);
+  const half = studentTQuantile(1 - (1 - level) / 2, n - 1) * stderr;
+  return { n, mean, stderr, ci: [mean - half, mean + half], level };
+}
+
+/** ln C(n, k). */
+function logChoose(n: number, k: number): number {
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+}
+
+/**
+ * The exact McNemar test (one epoch per task, pass/fail): `b` tasks the base passed and the
+ * candidate failed, `c` the reverse. Two-sided p = 2·P(X ≤ min(b, c)), X ~ Bin(b + c, ½), at most 1.
+ */
+export function mcnemarExact(b: number, c: number): number {
+  const n = b + c;
+  if (n === 0) return 1;
+  let tail = 0;
+  for (let k = 0; k <= Math.min(b, c); k++) tail += Math.exp(logChoose(n, k) - n * Math.LN2);
+  return Math.min(1, 2 * tail);
+}
+
+/** pass@k of one task with `c` passes in `n` epochs (Chen et al. 2021): 1 − C(n−c, k)/C(n, k). */
+export function passAtK(n: number, c: number, k: number): number {
+  checkK(n, c, k);
+  if (n - c < k) return 1;
+  let fail = 1;
+  for (let i = n - c + 1; i <= n; i++) fail *= 1 - k / i;
+  return 1 - fail;
+}
+
+/** pass^k of one task (τ-bench): the chance that k epochs drawn without replacement all pass, C(c, k)/C(n, k). */
+export function passHatK(n: number, c: number, k: number): number {
+  checkK(n, c, k);
+  let all = 1;
+  for (let j = 0; j < k; j++) all *= (c - j) / (n - j);
+  return Math.max(0, all);
+}
+
+function checkK(n: number, c: number, k: number): void {
+  if (!(Number.isInteger(n) && Number.isInteger(c) && Number.isInteger(k)) || n < 1 || c < 0 || c > n || k < 1 || k > n) {
+    throw new RangeError(`pass@k needs integers 1 <= k <= n and 0 <= c <= n (got n=${n}, c=${c}, k=${k})`);
+  }
+}
