@@ -72,10 +72,10 @@ async function readYaml(path: string): Promise<RawConfig> {
   };
   const problems: TaskProblem[] = runOptionProblems(values, { file: path, locate, spelled: (key) => spelled.get(key) ?? key });
   for (const key of Object.keys(values)) {
-    if (RUN_OPTIONS[key as RunOptionKey]?.value.type === 'code') {
-      const line = locate([key]);
-      problems.push({ file: path, field: spelled.get(key) ?? key, ...(line === undefined ? {} : { line }), text: `can be given only in a TS or JS config file (it is ${RUN_OPTIONS[key as RunOptionKey].value.type === 'code' ? (RUN_OPTIONS[key as RunOptionKey].value as { what: string }).what : 'code'})` });
-    }
+    const rule = RUN_OPTIONS[key as RunOptionKey]?.value;
+    if (rule?.type !== 'code') continue;
+    const line = locate([key]);
+    problems.push({ file: path, field: spelled.get(key) ?? key, ...(line === undefined ? {} : { line }), text: `can be given only in a TS or JS config file (it is ${rule.what})` });
   }
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   if (problems.length) throw new ConfigError(problems.map(renderProblem).join('\n'));

@@ -32,8 +32,7 @@ export function addRunCommands(program: Command): void {
   addRunFlags(runCommand)
     .action(async (paths: string[], opts: Record<string, unknown>) => {
       await report(async () => {
-        const { run, loadRunConfigFile, findConfigFile, mergeRunConfig } = await import('../../harness/index.ts');
-        const { checkRunOptions } = await import('../../harness/config-schema.ts');
+        const { run, loadRunConfigFile, findConfigFile, mergeRunConfig, checkRunOptions } = await import('../../harness/index.ts');
         const flags = { ...runFlagValues(opts), ...(paths.length ? { paths } : {}) };
         checkRunOptions(flags, { file: 'the command line', flags: true });
         const configFile = (opts.config as string | undefined) ?? findConfigFile();

@@ -23,8 +23,6 @@ export function acpAgent(agent: AgentAdapter): AgentAdapter {
   };
   return {
     ...agent,
-    name: agent.name,
-    needsModel: agent.needsModel,
     builds,
     async run(ctx): Promise<AttemptResult> {
       return (await driverFor(ctx)).turn({ ...ctx, prompt: ctx.task.instruction });

@@ -3,7 +3,6 @@
 // created, modified and deleted), `stream` its events as they happen, replay them later,
 // cancel a turn, save and resume. The headless driver runs one agent process per turn and
 // continues the agent's own session with its resume flags (the adapter's `continue`).
-import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createAgent, type AgentAdapter, type AttemptResult, type McpServer } from '../../agents/index.ts';
@@ -11,6 +10,8 @@ import { diffManifests, snapshotFiles, type FileChanges } from '../../sandboxes/
 import { loadTasks, type Task } from '../../tasks/index.ts';
 import type { SessionTotals } from '../bridge/index.ts';
 import { tasksFromDefinitions } from '../define.ts';
+import { newRunId } from '../config.ts';
+import { checkRunOptions } from '../config-schema.ts';
 import { ConfigError } from '../errors.ts';
 import { writeJsonAtomic } from '../log/writer.ts';
 import { acpBuilds, acpDriver } from './acp-driver.ts';
@@ -162,7 +163,7 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
   const base = Object.keys(given).length ? given : undefined;
   const agentOptions = typeof options.agent === 'string' && native.length ? withRules(options.agent, native, base) : base;
   const agent = typeof options.agent === 'string' ? createAgent(options.agent, agentOptions) : options.agent;
-  const id = saved?.id ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
+  const id = saved?.id ?? newRunId();
   const dir = resolve(options.dir ?? join('sessions', id));
   await mkdir(dir, { recursive: true });
   const events = new SessionEvents(join(dir, 'events.jsonl'), saved?.lastSeq ?? 0);
@@ -309,7 +310,8 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
     async set(change) {
       if (current) throw new ConfigError(`Session ${id} is busy with ${current.runId}: change it between turns.`);
       if (change.model === undefined) return;
-      if (!/^[^/\s]+\/\S+$/.test(change.model)) throw new ConfigError(`set({ model }) takes provider/model, e.g. mock/echo (got "${change.model}")`);
+      // The same rule as a run's --model, from the one option table.
+      checkRunOptions({ model: change.model }, { file: 'set()' });
       env.reroute(change.model);
       model = change.model;
       // An ACP adapter holds its token in its environment: start it again, continuing its session.
