@@ -3,7 +3,7 @@
 // only the model renamed, and the response comes back as bytes, event by event, with only
 // the model name rewritten. The events are read as they pass, for usage and the stop reason.
 import type { ServerResponse } from 'node:http';
-import type { StreamEvent } from '../models/canonical.ts';
+import { replay, type StreamEvent } from '../models/canonical.ts';
 import { UpstreamError, type Passthrough } from '../models/provider.ts';
 import { createSseParser } from '../models/sse.ts';
 import { costUsd, priceOf } from './pricing.ts';
@@ -25,6 +25,8 @@ export interface PassthroughCall {
   readonly onFirstByte: () => void;
   /** Receives what was sent, when bodies are logged. */
   readonly log?: (chunk: string) => void;
+  /** Sees every canonical event read from the answer (for the call's transcript). */
+  readonly onEvent?: (event: StreamEvent) => void;
 }
 
 export async function servePassthrough(res: ServerResponse, call: PassthroughCall): Promise<void> {
@@ -55,6 +57,7 @@ export async function servePassthrough(res: ServerResponse, call: PassthroughCal
     let stopped = false;
     const observe = (events: readonly StreamEvent[]): void => {
       for (const e of events) {
+        call.onEvent?.(e);
         if (e.type !== 'stop') continue;
         stopped = true;
         account(call, e.stopReason, e.usage);
@@ -67,6 +70,7 @@ export async function servePassthrough(res: ServerResponse, call: PassthroughCal
       res.writeHead(response.status, { 'content-type': type, 'content-length': Buffer.byteLength(text) }).end(text);
       call.log?.(text);
       const parsed = passthrough.wire.parseResponse(JSON.parse(text));
+      if (call.onEvent) for await (const e of replay(parsed)) call.onEvent(e);
       account(call, parsed.stopReason, parsed.usage);
       limit.onSuccess();
       return;

@@ -17,6 +17,7 @@ import { priceTable, type PriceTable } from './pricing.ts';
 import type { RetryPolicy } from './retry.ts';
 import { guessApi, matchRoute, tokenOf } from './routes.ts';
 import { BridgeSession, type SessionOptions } from './session.ts';
+import { newInput, OutputRecorder } from './transcript.ts';
 
 export interface BridgeOptions {
   readonly inbound: Readonly<Record<WireApi, InboundWire>>;
@@ -50,6 +51,8 @@ export interface Bridge extends AsyncDisposable {
 
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const sessions = new Map<string, BridgeSession>();
+  // What each session's calls have already recorded of their input (see transcript.ts).
+  const recorded = new WeakMap<BridgeSession, Set<string>>();
   const limits = new Map<string, AdaptiveLimit>();
   const deps = {
     providers: options.providers,
@@ -119,7 +122,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       if (!res.writableFinished) abort.abort(new Error('the client went away'));
     });
     const record: CallRecord = { requestedModel: request.model, retries: 0, refusalRetries: 0 };
-    const events = modelCall(session, request, deps, record, abort.signal);
+    let seen = recorded.get(session);
+    if (!seen) recorded.set(session, (seen = new Set()));
+    const input = newInput(request, seen);
+    const output = new OutputRecorder();
+    const events = tap(modelCall(session, request, deps, record, abort.signal), (event) => output.add(event));
     let firstByteMs: number | undefined;
     let error: { status: number; message: string } | undefined;
     const keepAliveMs = options.keepAliveMs ?? 5000;
@@ -158,6 +165,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
           signal: abort.signal,
           onFirstByte: () => (firstByteMs ??= performance.now() - started),
           log: options.logBodies ? (chunk) => responseLog.push(chunk) : undefined,
+          onEvent: (event) => output.add(event),
         });
       } else if (request.stream) {
         const render = wire.createStreamRenderer(rawBody);
@@ -210,6 +218,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         filter: record.filter,
         dropped: request.dropped?.length ? request.dropped : undefined,
         error,
+        transcript: { input, output: output.output() },
         ...(options.logBodies ? { requestBody: rawBody, responseBody: responseLog } : {}),
       });
     }
@@ -242,6 +251,14 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** Passes a stream through, showing each event to `see` on the way. */
+async function* tap<T>(events: AsyncGenerator<T>, see: (event: T) => void): AsyncGenerator<T> {
+  for await (const event of events) {
+    see(event);
+    yield event;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -7,6 +7,7 @@
 //   <out>/<run-id>/samples/<task>__e<n>/events.jsonl  one EventRecord per line, in order
 //   <out>/<run-id>/samples/<task>__e<n>/artifacts/attempt-<n>.diff  what attempt n changed
 //                                                     in the workdir (WorkspaceChangesRecord)
+//   <out>/<run-id>/samples/<task>__e<n>/agent/trajectory.json  the model calls as an ATIF-v1.6 trajectory (harness/log/trajectory.ts)
 
 import type { UserConfig } from '../config.ts';
 import type { ErrorKind } from '../errors.ts';
@@ -200,6 +201,31 @@ export interface WarningRecord {
    */
   readonly code: 'no_tools' | 'reward_out_of_range' | 'attempts_ignored';
   readonly message: string;
+}
+
+/**
+ * What one model call said, kept compactly in its `model.call` event as `transcript`: the
+ * input that is new since the session's earlier calls (the system prompt once, user messages
+ * after the last assistant message, tool results not seen before) and the response's content.
+ * Long texts are cut, ending in a `[cagebench: truncated ...]` marker.
+ */
+export interface ModelTranscriptRecord {
+  readonly input: {
+    readonly system?: string;
+    /** New user messages' text, in order (tool results excluded). */
+    readonly user?: readonly string[];
+    readonly toolResults?: readonly { readonly callId: string; readonly content: string; readonly isError?: boolean }[];
+    /** Text sent beside tool results in the same message (e.g. an agent's reminders). */
+    readonly context?: readonly string[];
+  };
+  readonly output: {
+    readonly text?: string;
+    readonly reasoning?: string;
+    /** `arguments` is the parsed JSON object the model gave, or `{ raw }` when it was not JSON. */
+    readonly toolCalls?: readonly { readonly id: string; readonly name: string; readonly arguments: Readonly<Record<string, unknown>> }[];
+  };
+  /** Why some content is missing (a response the bridge could not read). */
+  readonly note?: string;
 }
 
 export interface EventRecord {
