@@ -3,7 +3,7 @@
 
 /** Every sample scored and the score met --fail-under (when given). */
 export const EXIT_OK = 0;
-/** The mean score is under --fail-under: the regression gate. */
+/** The regression gate: the mean score is under --fail-under, or `compare` found the candidate significantly worse (FAIL). */
 export const EXIT_FAIL_UNDER = 1;
 /** Bad flags, configuration or task files: nothing ran. */
 export const EXIT_USAGE = 2;
@@ -11,6 +11,10 @@ export const EXIT_USAGE = 2;
 export const EXIT_PREFLIGHT = 3;
 /** Samples ended in errors (more than --max-errors allows): those samples are not scored. */
 export const EXIT_SAMPLE_ERRORS = 4;
+/** `compare` is inconclusive (WARN): the run cannot rule out a drop of --warn-delta. Non-blocking by intent: a CI job may accept it. */
+export const EXIT_COMPARE_WARN = 5;
+/** `compare` cannot judge (INVALID): too many error samples in an arm, or too few tasks valid in both. */
+export const EXIT_COMPARE_INVALID = 6;
 /** The Docker engine stopped answering for longer than --engine-grace: `resume` once it is back (EX_TEMPFAIL). */
 export const EXIT_ENGINE_LOST = 75;
 /** cagebench itself failed, as `docker run` reports it. */

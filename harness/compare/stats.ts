@@ -1,6 +1,10 @@
 // The statistics of `compare` (issue 15, first piece): Student t quantiles, the paired mean
 // difference with its t interval over tasks, the exact McNemar test, pass@k and pass^k.
 // Pure functions; tested against reference values (../shared/reference/ci-regression.md).
+import { passAtK } from '../../scorers/metrics.ts';
+
+/** pass@k of one task lives with the run's metrics; compare uses the same estimator. */
+export { passAtK };
 
 /** ln Γ(x), Lanczos (g = 7, n = 9): 15 significant digits for x > 0. */
 function logGamma(x: number): number {
@@ -109,15 +113,6 @@ export function mcnemarExact(b: number, c: number): number {
   return Math.min(1, 2 * tail);
 }
 
-/** pass@k of one task with `c` passes in `n` epochs (Chen et al. 2021): 1 − C(n−c, k)/C(n, k). */
-export function passAtK(n: number, c: number, k: number): number {
-  checkK(n, c, k);
-  if (n - c < k) return 1;
-  let fail = 1;
-  for (let i = n - c + 1; i <= n; i++) fail *= 1 - k / i;
-  return 1 - fail;
-}
-
 /** pass^k of one task (τ-bench): the chance that k epochs drawn without replacement all pass, C(c, k)/C(n, k). */
 export function passHatK(n: number, c: number, k: number): number {
   checkK(n, c, k);
@@ -128,6 +123,91 @@ export function passHatK(n: number, c: number, k: number): number {
 
 function checkK(n: number, c: number, k: number): void {
   if (!(Number.isInteger(n) && Number.isInteger(c) && Number.isInteger(k)) || n < 1 || c < 0 || c > n || k < 1 || k > n) {
-    throw new RangeError(`pass@k needs integers 1 <= k <= n and 0 <= c <= n (got n=${n}, c=${c}, k=${k})`);
+    throw new RangeError(`pass^k needs integers 1 <= k <= n and 0 <= c <= n (got n=${n}, c=${c}, k=${k})`);
   }
+}
+
+/** The standard normal quantile Φ⁻¹(p) (Acklam's rational approximation, refined by one Halley step). */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`a quantile needs 0 < p < 1 (got ${p})`);
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const low = 0.02425;
+  let x: number;
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    x = (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  } else if (p <= 1 - low) {
+    const q = p - 0.5;
+    const r = q * q;
+    x = ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  } else {
+    return -normalQuantile(1 - p);
+  }
+  // One Halley step against Φ computed from erfc brings it to machine precision.
+  const e = 0.5 * erfc(-x / Math.SQRT2) - p;
+  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+  return x - u / (1 + (x * u) / 2);
+}
+
+/** erfc(x), W. J. Cody's rational Chebyshev form via Numerical Recipes' erfcc (relative error < 1.2e-7), enough for one Halley step. */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? r : 2 - r;
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same bootstrap, so a verdict is reproducible. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface BootstrapInterval {
+  readonly ci: readonly [number, number];
+  readonly level: number;
+  readonly samples: number;
+  readonly seed: number;
+}
+
+/**
+ * Percentile interval of the mean difference by resampling whole tasks (each task's d_i
+ * already averages its epochs, so a task is resampled with all of them: a cluster bootstrap).
+ */
+export function clusterBootstrap(diffs: readonly number[], options: { samples?: number; seed?: number; level?: number } = {}): BootstrapInterval {
+  const { samples = 5000, seed = 1, level = 0.95 } = options;
+  const n = diffs.length;
+  if (n === 0) throw new RangeError('a bootstrap needs at least one task in both arms');
+  const random = seededRandom(seed);
+  const means = new Float64Array(samples);
+  for (let b = 0; b < samples; b++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += diffs[Math.floor(random() * n)]!;
+    means[b] = sum / n;
+  }
+  means.sort();
+  const tail = (1 - level) / 2;
+  const at = (q: number): number => means[Math.min(samples - 1, Math.max(0, Math.round(q * (samples - 1))))]!;
+  return { ci: [at(tail), at(1 - tail)], level, samples, seed };
+}
+
+/**
+ * Tasks needed to detect a drop of `delta` with a two-sided test at `alpha` and the given
+ * power, with K epochs per arm: N = (z_{1−α/2} + z_{power})² · (ω² + (σ²_A + σ²_B)/K) / δ².
+ * ω² is the across-task variance of the true per-task difference; σ² the mean within-task
+ * variance of an epoch's score in each arm.
+ */
+export function tasksNeeded(options: { delta: number; epochs: number; omega2: number; sigma2Base: number; sigma2Cand: number; alpha?: number; power?: number }): number {
+  const { delta, epochs, omega2, sigma2Base, sigma2Cand, alpha = 0.05, power = 0.8 } = options;
+  const z = normalQuantile(1 - alpha / 2) + normalQuantile(power);
+  return Math.ceil((z * z * (omega2 + (sigma2Base + sigma2Cand) / epochs)) / (delta * delta));
 }
