@@ -22,6 +22,7 @@ import { baseUrls, type Bridge, type RequestFilter, type SessionTotals } from '.
 import { LOG_VERSION } from '../log/schema.ts';
 import { mockSolves, shellQuote } from '../models/providers/mock.ts';
 import { EventLog, historyOf, samplePaths, writeJsonAtomic } from '../log/writer.ts';
+import { writeTrajectory } from '../log/trajectory.ts';
 import type { Sample } from './plan.ts';
 import { WorkspaceTracker } from './workspace.ts';
 import { waitHealthy } from './healthcheck.ts';
@@ -608,6 +609,15 @@ async function finish(
       verifierMs: progress.verifierMs,
     },
   };
+  // The model calls as an ATIF trajectory (agent/trajectory.json), before the result marks the
+  // sample done; one that cannot be written is logged and never fails the sample.
+  await writeTrajectory(join(resultPath, '..'), {
+    instruction: sample.task.instruction,
+    sampleId: sample.id,
+    agent: { name: deps.agent.name, version: deps.config.agentVersion },
+    model: deps.config.model,
+    sessionId: attempts.findLast((a) => a.agent.sessionId)?.agent.sessionId,
+  }).catch((err: unknown) => events.append('trajectory.error', { error: sampleError(err).message }));
   await writeJsonAtomic(resultPath, result);
   events.append('sample.end', { outcome, score: result.score, error });
   return result;
