@@ -14,7 +14,7 @@ import { resolveConfig, type ResolvedConfig, type UserConfig } from '../config.t
 import { tasksFromDefinitions, type ScorerFunction, type TaskDefinition } from '../define.ts';
 import type { RequestFilter } from '../bridge/session.ts';
 import { ConfigError } from '../errors.ts';
-import { toJunit } from '../log/junit.ts';
+import { toJunit } from '../report/ci/junit.ts';
 import { createBridge, loadFilter } from '../bridge/index.ts';
 import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type SummaryRecord } from '../log/schema.ts';
 import { moveToHistory, writeJsonAtomic } from '../log/writer.ts';
