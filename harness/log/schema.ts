@@ -7,6 +7,8 @@
 //   <out>/<run-id>/samples/<task>__e<n>/events.jsonl  one EventRecord per line, in order
 //   <out>/<run-id>/samples/<task>__e<n>/artifacts/attempt-<n>.diff  what attempt n changed
 //                                                     in the workdir (WorkspaceChangesRecord)
+//   <out>/<run-id>/samples/<task>__e<n>/artifacts/workspace-<n>.tar|.json  the workdir after
+//                                                     attempt n, for rescore (AttemptRecord.state)
 //   <out>/<run-id>/samples/<task>__e<n>/agent/trajectory.json  the model calls as an ATIF-v1.6 trajectory (harness/log/trajectory.ts)
 
 import type { UserConfig } from '../config.ts';
@@ -123,6 +125,14 @@ export interface AttemptRecord {
   readonly modelUsage?: ModelUsageRecord;
   /** What the agent changed in the workdir during this attempt. */
   readonly changes?: WorkspaceChangesRecord;
+  /**
+   * The workdir as this attempt's scorer saw it, saved for `cagebench rescore`: `tar` holds what
+   * was created or modified since the task's set-up (modes and mtimes kept), `manifest` lists it
+   * with the deleted paths and what was left out (caches, agents' state, `.git` or dependency
+   * trees over the size limit); both relative to the sample directory. `{ error }` says why it
+   * was not saved (over 64 MiB of changed files, no snapshot): such an attempt cannot be rescored.
+   */
+  readonly state?: { readonly tar: string; readonly manifest: string; readonly bytes: number } | { readonly error: string };
   readonly verifierMs?: number;
   readonly error?: ErrorRecord;
 }

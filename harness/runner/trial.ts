@@ -144,25 +144,9 @@ async function attemptSample(
   progress: Progress,
   paths: ReturnType<typeof samplePaths>,
 ): Promise<void> {
-  const { task } = sample;
-  const { config, provider } = deps;
-  const scale = (sec: number): number => Math.round(sec * config.timeoutMultiplier * 1000);
+  const { provider } = deps;
   const envStarted = performance.now();
-  const bridge = deps.bridge;
-  const spec: SandboxSpec = {
-    source: task.environment.source,
-    runId: config.runId,
-    sampleId: sample.id,
-    // A task that needs the outside world gets it (with the bridge through the gateway when
-    // the agent has a model); otherwise an agent with a model reaches the bridge and nothing else.
-    network: task.environment.network === 'bridge' ? 'bridge' : bridge ? 'model-only' : 'none',
-    endpointPort: bridge?.server.port,
-    limits: { cpus: task.environment.cpus, memoryMb: task.environment.memoryMb },
-    mounts: deps.builds?.mounts,
-    workdir: task.environment.workdir,
-    ...(task.environment.env ? { env: task.environment.env } : {}),
-    buildTimeoutMs: scale(task.environment.buildTimeoutSec),
-  };
+  const spec = sandboxSpec(sample, deps.config, { endpointPort: deps.bridge?.server.port, mounts: deps.builds?.mounts });
   const sandbox = await provider.start(spec);
   try {
     await inSandbox({ sample, deps, events, progress, paths }, sandbox, spec, envStarted);
@@ -170,6 +154,28 @@ async function attemptSample(
     // A sandbox that cannot be removed (the engine went away) must not replace what ended the sample.
     await sandbox.stop().catch((err: unknown) => events.append('sandbox.cleanup_failed', { id: sandbox.id.slice(0, 12), error: sampleError(err).message }));
   }
+}
+
+/**
+ * The sandbox a sample runs in. `endpointPort` is the bridge's, for an agent with a model;
+ * without it (and `rescore`, which runs no agent) the sandbox reaches nothing.
+ */
+export function sandboxSpec(sample: Sample, config: ResolvedConfig, agent: { readonly endpointPort?: number; readonly mounts?: SandboxSpec['mounts'] } = {}): SandboxSpec {
+  const { task } = sample;
+  return {
+    source: task.environment.source,
+    runId: config.runId,
+    sampleId: sample.id,
+    // A task that needs the outside world gets it (with the bridge through the gateway when
+    // the agent has a model); otherwise an agent with a model reaches the bridge and nothing else.
+    network: task.environment.network === 'bridge' ? 'bridge' : agent.endpointPort !== undefined ? 'model-only' : 'none',
+    endpointPort: agent.endpointPort,
+    limits: { cpus: task.environment.cpus, memoryMb: task.environment.memoryMb },
+    mounts: agent.mounts,
+    workdir: task.environment.workdir,
+    ...(task.environment.env ? { env: task.environment.env } : {}),
+    buildTimeoutMs: Math.round(task.environment.buildTimeoutSec * config.timeoutMultiplier * 1000),
+  };
 }
 
 /** One try of a sample, as the code in its sandbox sees it. */
@@ -215,7 +221,7 @@ async function inSandbox({ sample, deps, events, progress, paths }: TryContext, 
     onEvent: ({ type, ...fields }) => events.append(type, fields),
   });
   // The task's workdir (the container's when the task names none), snapshotted around each attempt.
-  const workspace = new WorkspaceTracker({ sandbox, root: workdir ?? cwd, sampleDir: paths.dir, emit: (type, fields) => events.append(type, fields) });
+  const workspace = new WorkspaceTracker({ sandbox, root: workdir ?? cwd, sampleDir: paths.dir, owner: identity, emit: (type, fields) => events.append(type, fields) });
   try {
     const endpoint = sandbox.endpoint && `http://${sandbox.endpoint.host}:${sandbox.endpoint.port}`;
     const model = session && endpoint ? { model: config.model!, token: session.token, baseUrls: baseUrls(endpoint) } : undefined;
@@ -338,7 +344,7 @@ async function attemptsLoop(sample: Sample, deps: TrialDeps, loop: LoopContext):
       timeoutMs: Math.max(1, agentDeadline - Date.now()),
       invoke: (ctx) => (prior ? agent.continue!({ ...ctx, message: config.continueMessage, previous: prior }) : agent.run(ctx)),
       scorer: { spec: task.scorer, outputDir: attempt === 1 ? paths.verifier : join(paths.verifier, `attempt-${attempt}`) },
-      record: ({ passed, ...r }) => progress.attempts.push({ attempt, passed: passed ?? false, ...r }),
+      record: ({ passed, ...r }) => progress.attempts.push({ attempt, passed: passed ?? false, ...r, ...(workspace.state(attempt) && { state: workspace.state(attempt) }) }),
     });
     if (score!.passed) return;
     if (attempt < attempts && !agent.continue) {

@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { formatPatch, structuredPatch, type StructuredPatch } from 'diff';
 import type { Sandbox } from '../../sandboxes/index.ts';
-import type { WorkspaceChangesRecord } from '../log/schema.ts';
+import type { AttemptRecord, WorkspaceChangesRecord } from '../log/schema.ts';
 import { writeTextAtomic } from '../log/writer.ts';
+import { manifestPath, saveState } from './workspace-state.ts';
 
 /**
  * Entries never snapshotted, by name, at any depth. They are version-control internals,
@@ -86,6 +87,8 @@ export interface Snapshot {
   /** Top-level entries that could not be copied out (a link out of the workdir, say): not compared. */
   readonly skipped: readonly string[];
   readonly bytes: number;
+  /** Copied entry by entry (the one-piece download was refused): top-level excluded names are not in `dir`. */
+  readonly piecewise?: boolean;
 }
 
 export interface WorkspaceChanges {
@@ -185,7 +188,7 @@ export async function snapshotSandboxDir(sandbox: Pick<Sandbox, 'download' | 'ex
       await rm(dir, { recursive: true, force: true });
       dir = await fresh();
       const skipped = await downloadEach(sandbox, root, dir, err);
-      return await scanHostDir(dir, limits, skipped);
+      return { ...(await scanHostDir(dir, limits, skipped)), piecewise: true };
     }
   } catch (err) {
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -333,15 +336,26 @@ export interface WorkspaceTrackerOptions {
   readonly emit: (type: string, fields: Record<string, unknown>) => void;
   readonly limits?: WorkspaceLimits;
   readonly tempDir?: string;
+  /** Who the agent runs as: a restored state gives it what the attempts created. */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /** Save each attempt's state as `artifacts/workspace-<n>.tar` (for rescore). @default true */
+  readonly saveState?: boolean;
+  /** @default STATE_LIMIT_BYTES (64 MiB) */
+  readonly stateLimitBytes?: number;
 }
 
 /**
  * The trial's view: `before(n)` snapshots the state an attempt starts from, `after(n)`
  * snapshots again and returns the attempt's record (writing its diff). Neither throws.
+ * The first snapshot (right after the set-up) is kept to the end: each attempt's final state
+ * is saved relative to it (`state(n)`), from the same host copies, with no download of its own.
  */
 export class WorkspaceTracker {
   private previous: Snapshot | undefined;
   private previousError: string | undefined;
+  /** The state after the set-up, taken by the first `before`. */
+  private base: { snapshot?: Snapshot; error?: string } | undefined;
+  private readonly saved = new Map<number, NonNullable<AttemptRecord['state']>>();
   private root: Promise<string> | undefined;
   private readonly limits: WorkspaceLimits;
 
@@ -352,7 +366,8 @@ export class WorkspaceTracker {
   /** Snapshot the state attempt `attempt` starts from. */
   async before(attempt: number): Promise<void> {
     const taken = await this.take(attempt, 'start');
-    await disposeSnapshot(this.previous);
+    if (this.previous !== this.base?.snapshot) await disposeSnapshot(this.previous);
+    this.base ??= taken;
     this.previous = taken.snapshot;
     this.previousError = taken.error;
   }
@@ -365,6 +380,7 @@ export class WorkspaceTracker {
     this.previous = taken.snapshot;
     this.previousError = taken.error;
     try {
+      if (this.options.saveState !== false) await this.saveState(attempt, taken);
       if (taken.error) return { error: taken.error };
       if (!start) return { error: `no snapshot of the workdir before attempt ${attempt}: ${startError ?? 'none was taken'}` };
       const started = performance.now();
@@ -389,13 +405,44 @@ export class WorkspaceTracker {
       this.options.emit('workspace.error', { attempt, at: 'compare', message: message(err) });
       return { error: `comparing the workdir before and after attempt ${attempt} failed: ${message(err)}` };
     } finally {
-      await disposeSnapshot(start);
+      if (start !== this.base?.snapshot) await disposeSnapshot(start);
     }
   }
 
+  /** What `after(attempt)` saved of the workdir, for the attempt's record. */
+  state(attempt: number): AttemptRecord['state'] {
+    return this.saved.get(attempt);
+  }
+
   async dispose(): Promise<void> {
-    await disposeSnapshot(this.previous);
+    if (this.previous !== this.base?.snapshot) await disposeSnapshot(this.previous);
+    await disposeSnapshot(this.base?.snapshot);
     this.previous = undefined;
+    this.base = undefined;
+  }
+
+  /** Save the workdir `taken` after `attempt` relative to the set-up's, or record why not. Never throws. */
+  private async saveState(attempt: number, taken: { snapshot?: Snapshot; error?: string }): Promise<void> {
+    const tar = `artifacts/workspace-${attempt}.tar`;
+    const tarPath = join(this.options.sampleDir, tar);
+    const started = performance.now();
+    let outcome: NonNullable<AttemptRecord['state']>;
+    try {
+      if (!this.base?.snapshot) outcome = { error: `no snapshot of the workdir after the set-up: ${this.base?.error ?? 'none was taken'}` };
+      else if (!taken.snapshot) outcome = { error: taken.error ?? 'no snapshot of the workdir after the attempt' };
+      else {
+        const root = await this.resolveRoot();
+        const result = await saveState({ base: this.base.snapshot, after: taken.snapshot, attempt, root, owner: this.options.owner, tarPath, limitBytes: this.options.stateLimitBytes });
+        outcome = result.saved ? { tar, manifest: `artifacts/workspace-${attempt}.json`, bytes: result.bytes } : { error: result.reason };
+        this.options.emit('workspace.state', { attempt, ...(result.saved ? { entries: result.manifest.entries.length, deleted: result.manifest.deleted.length, bytes: result.bytes } : { notSaved: result.reason }), durationMs: Math.round(performance.now() - started) });
+      }
+    } catch (err) {
+      outcome = { error: `saving the workdir after attempt ${attempt} failed: ${message(err)}` };
+      this.options.emit('workspace.error', { attempt, at: 'state', message: message(err) });
+    }
+    // An infra retry reuses the sample directory: a state left by the failed try must not stay.
+    if ('error' in outcome) await Promise.all([rm(tarPath, { force: true }), rm(manifestPath(tarPath), { force: true })]).catch(() => undefined);
+    this.saved.set(attempt, outcome);
   }
 
   private record(changes: WorkspaceChanges, diffFile: string | undefined): WorkspaceChangesRecord {
