@@ -7,6 +7,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
+import { checkTrajectory, type AtifTrajectory } from '../log/trajectory.ts';
 import { leftovers, outDir, results, SUITES } from './support.ts';
 
 describe('claude_code', () => {
@@ -27,6 +28,17 @@ describe('claude_code', () => {
     expect(types).toEqual(expect.arrayContaining(['agent.init', 'model.call', 'agent.tool_call', 'agent.tool_result', 'agent.result']));
     expect(events.find((e) => e.type === 'agent.tool_call')).toMatchObject({ name: 'Bash' });
     expect(events.find((e) => e.type === 'agent.result')).toMatchObject({ subtype: 'success', session_id: expect.any(String) });
+    // The bridge's transcripts make an ATIF trajectory holding the Bash call the script made, answered.
+    const trajectory = JSON.parse(await readFile(join(sample, 'agent', 'trajectory.json'), 'utf8')) as AtifTrajectory;
+    expect(checkTrajectory(trajectory)).toEqual([]);
+    const init = events.find((e) => e.type === 'agent.init')!;
+    expect(trajectory).toMatchObject({ schema_version: 'ATIF-v1.6', session_id: init.sessionId, agent: { name: 'claude_code', version: init.version, model_name: 'mock/solve' } });
+    expect(trajectory.steps[0]).toMatchObject({ step_id: 1, source: 'user' });
+    const step = trajectory.steps.find((s) => s.tool_calls?.some((c) => c.function_name === 'Bash'))!;
+    const bash = step.tool_calls!.find((c) => c.function_name === 'Bash')!;
+    expect(bash.arguments).toMatchObject({ command: expect.any(String) });
+    expect(step.observation?.results).toContainEqual(expect.objectContaining({ source_call_id: bash.tool_call_id, content: expect.any(String) }));
+    expect(trajectory.final_metrics.total_steps).toBe(trajectory.steps.length);
     expect(await leftovers(runId)).toBe(0);
   }, 900_000);
 });
