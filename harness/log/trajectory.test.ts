@@ -2,7 +2,10 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { baseUrls, createBridge } from '../bridge/index.ts';
+import { openaiUpstream } from '../bridge/test-support/upstreams.ts';
 import { newInput, OutputRecorder, TRANSCRIPT_TEXT_LIMIT } from '../bridge/transcript.ts';
+import { createProviders } from '../models/providers/index.ts';
 import { replay, type Message, type ModelRequest } from '../models/canonical.ts';
 import type { EventRecord, ModelTranscriptRecord } from './schema.ts';
 import { buildTrajectory, checkTrajectory, writeTrajectory, type AtifTrajectory } from './trajectory.ts';
@@ -209,6 +212,42 @@ describe('the bridge transcript, fed to the builder', () => {
     const calls = recorder.output().toolCalls!;
     expect(String(calls[0]!.arguments.content)).toMatch(/truncated, 10 more characters\]$/);
     expect(calls[1]!.arguments).toEqual({ raw: '{"command": "ls' });
+  });
+});
+
+describe('a live bridge', () => {
+  it('records transcripts for pass-through calls (streaming or not) and translated ones', async () => {
+    await using upstream = await openaiUpstream();
+    await using bridge = await createBridge({ retryRefusals: 0, providers: createProviders({ openai: { apiKey: 'k', baseURL: `${upstream.url}/v1` } }) });
+    const calls: { type: string; [k: string]: unknown }[] = [];
+    const session = bridge.open({ sampleId: 's', model: 'openai/gpt-up', onEvent: (e) => void calls.push(e) });
+    const post = async (url: string, body: unknown): Promise<void> => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${session.token}`, 'x-api-key': session.token }, body: JSON.stringify(body) });
+      await res.text();
+      expect(res.status).toBe(200);
+    };
+    const chat = `${baseUrls(bridge.url).openai}/chat/completions`;
+    const first = [{ role: 'system', content: 'SYS' }, { role: 'user', content: 'run a TOOL please' }];
+    await post(chat, { model: 'gpt-5', messages: first, stream: true, stream_options: { include_usage: true } });
+    const answered = [...first, { role: 'assistant', content: null, tool_calls: [{ id: 'call_up1', type: 'function', function: { name: 'bash', arguments: '{"command": "ls -la"}' } }] }, { role: 'tool', tool_call_id: 'call_up1', content: 'file.txt' }];
+    await post(chat, { model: 'gpt-5', messages: answered, stream: false });
+    await post(`${baseUrls(bridge.url).anthropic}/v1/messages`, { model: 'claude-x', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+
+    const models = calls.filter((e) => e.type === 'model.call');
+    expect(models.map((e) => [e.passthrough, e.stream])).toEqual([
+      [true, true],
+      [true, false],
+      [undefined, true],
+    ]);
+    const toolCall = { id: 'call_up1', name: 'bash', arguments: { command: 'ls -la' } };
+    expect(models[0]!.transcript).toEqual({ input: { system: 'SYS', user: ['run a TOOL please'] }, output: { toolCalls: [toolCall] } });
+    expect(models[1]!.transcript).toEqual({ input: { toolResults: [{ callId: 'call_up1', content: 'file.txt' }] }, output: { toolCalls: [toolCall] } });
+    expect(models[2]!.transcript).toEqual({ input: { user: ['hi'] }, output: { text: 'Hello world' } });
+
+    const t = buildTrajectory({ ...meta, instruction: 'run a TOOL please', events: models.map((e) => event(e.type, e)) })!;
+    expect(checkTrajectory(t)).toEqual([]);
+    expect(t.steps[1]).toMatchObject({ tool_calls: [{ tool_call_id: 'call_up1' }], observation: { results: [{ source_call_id: 'call_up1', content: 'file.txt' }] }, metrics: { prompt_tokens: 11, cached_tokens: 4 }, extra: { passthrough: true } });
+    expect(t.steps.map((s) => s.source)).toEqual(['user', 'agent', 'agent', 'user', 'agent']);
   });
 });
 
