@@ -8,6 +8,7 @@ import { checkRunOptions } from './config-schema.ts';
 import { ConfigError } from './errors.ts';
 import type { RunConfigRecord } from './log/schema.ts';
 import type { ScorerFunction, TaskDefinition } from './define.ts';
+import type { CompareOptions } from './compare/compare.ts';
 
 export interface UserConfig {
   /** Harbor task dirs, folders of them, or suite YAML files. */
@@ -57,6 +58,24 @@ export interface UserConfig {
   readonly incorrectMessage?: string;
   /** Write JUnit XML here. */
   readonly junit?: string;
+  /** Compare the finished run with this baseline (a run directory or a baseline file) and exit by the verdict. */
+  readonly baseline?: string;
+  /** compare: FAIL when the interval of the change lies entirely below −failDelta. @default 0 */
+  readonly failDelta?: number;
+  /** compare: WARN when a drop of warnDelta cannot be ruled out. @default 0.05 */
+  readonly warnDelta?: number;
+  /** compare: INVALID with fewer tasks valid in both runs. @default 10 */
+  readonly minPairs?: number;
+  /** compare: INVALID when either run has a larger share of error samples. @default 0.1 */
+  readonly maxErrorRate?: number;
+  /** compare: two-sided confidence level. @default 0.95 */
+  readonly confidence?: number;
+  /** compare: which interval gates. @default 't' */
+  readonly interval?: 't' | 'bootstrap';
+  /** compare: resamples of the task bootstrap. @default 5000 */
+  readonly bootstrapSamples?: number;
+  /** compare: seed of the task bootstrap. @default 1 */
+  readonly seed?: number;
   /** Model names an agent sends → `provider/model`. */
   readonly modelAliases?: Readonly<Record<string, string>>;
   /** Per sample: tokens (input + output) before the agent is refused. */
@@ -122,6 +141,8 @@ export interface ResolvedConfig {
   readonly failUnder?: number;
   readonly continueMessage: string;
   readonly junit?: string;
+  /** With a baseline: what the finished run is compared with, and how. */
+  readonly compare?: { readonly baseline: string; readonly options: CompareOptions };
   readonly bridge: BridgeConfig;
   readonly agentVersion: string;
   readonly offline: boolean;
@@ -160,6 +181,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
       paths,
       ...(typeof filter === 'string' ? { filter } : {}),
       prices: absolute(user.prices),
+      baseline: absolute(user.baseline),
       ...(agentOptions ? { agentOptions } : {}),
       ...(inline.length ? { inline } : {}),
     },
@@ -186,6 +208,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     failUnder: user.failUnder,
     continueMessage: user.incorrectMessage ?? DEFAULT_CONTINUE_MESSAGE,
     junit: user.junit,
+    ...(user.baseline ? { compare: { baseline: resolve(user.baseline), options: compareOptionsOf(user) } } : {}),
     agentVersion: user.agentVersion ?? 'stable',
     driver: user.driver ?? 'headless',
     offline: user.offline ?? process.env.CAGEBENCH_OFFLINE === '1',
@@ -205,4 +228,10 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
 function withAbsoluteSkills(options: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, unknown>> | undefined {
   if (!options || !Array.isArray(options.skills)) return options;
   return { ...options, skills: options.skills.map((d: unknown) => (typeof d === 'string' ? resolve(d) : d)) };
+}
+
+/** The comparison settings of a run (the same options `cagebench compare` takes). */
+export function compareOptionsOf(user: Pick<UserConfig, 'failDelta' | 'warnDelta' | 'minPairs' | 'maxErrorRate' | 'confidence' | 'interval' | 'bootstrapSamples' | 'seed'>): CompareOptions {
+  const bootstrap = user.bootstrapSamples !== undefined || user.seed !== undefined ? { bootstrap: { samples: user.bootstrapSamples, seed: user.seed } } : {};
+  return { failDelta: user.failDelta, warnDelta: user.warnDelta, minPairs: user.minPairs, maxErrorRate: user.maxErrorRate, confidence: user.confidence, interval: user.interval, ...bootstrap };
 }

@@ -21,3 +21,8 @@ export const EXIT_ENGINE_LOST = 75;
 export const EXIT_INFRA = 125;
 /** Interrupted by a signal (Ctrl-C): `resume` finishes the run. */
 export const EXIT_INTERRUPTED = 130;
+
+/** The exit code of a comparison's verdict: PASS 0, FAIL 1, WARN 5, INVALID 6. */
+export function verdictExitCode(verdict: 'PASS' | 'WARN' | 'FAIL' | 'INVALID'): number {
+  return { PASS: EXIT_OK, FAIL: EXIT_FAIL_UNDER, WARN: EXIT_COMPARE_WARN, INVALID: EXIT_COMPARE_INVALID }[verdict];
+}

@@ -78,6 +78,15 @@ export const RUN_OPTIONS = {
   openaiBaseUrl: { value: { type: 'string' }, arg: '<url>', description: 'OpenAI-compatible server for openai/<model>', defaultText: '$OPENAI_BASE_URL' },
   openaiApi: { value: { type: 'choice', choices: ['chat', 'responses'] }, arg: '<api>', description: 'which OpenAI API openai/<model> speaks upstream', defaultText: 'chat' },
   offline: { value: { type: 'boolean' }, description: 'never download agent builds; they must be in the cache (cagebench download)' },
+  baseline: { value: { type: 'path' }, arg: '<file|dir>', description: 'compare with this baseline (a run directory or a file from `cagebench baseline save`) and exit by the verdict' },
+  failDelta: { value: { type: 'number', min: 0, max: 1, rule: 'must be a score difference between 0 and 1' }, arg: '<d>', description: 'compare: FAIL when the interval of the change lies below −d', defaultText: '0' },
+  warnDelta: { value: { type: 'number', min: 0, max: 1, rule: 'must be a score difference between 0 and 1' }, arg: '<d>', description: 'compare: WARN (exit 5) when a drop of d cannot be ruled out', defaultText: '0.05' },
+  minPairs: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'compare: INVALID (exit 6) with fewer tasks valid in both runs', defaultText: '10' },
+  maxErrorRate: { value: { type: 'number', min: 0, max: 1, rule: 'must be a share between 0 and 1' }, arg: '<share>', description: 'compare: INVALID (exit 6) when either run has a larger share of error samples', defaultText: '0.1' },
+  confidence: { value: { type: 'number', min: 0.5, max: 0.999, rule: 'must be a level between 0.5 and 0.999' }, arg: '<level>', description: 'compare: two-sided confidence level of the interval', defaultText: '0.95' },
+  interval: { value: { type: 'choice', choices: ['t', 'bootstrap'] }, arg: '<method>', description: 'compare: gate on the t interval over tasks or on the seeded task bootstrap', defaultText: 't' },
+  bootstrapSamples: { value: { type: 'int', min: 100 }, arg: '<n>', description: 'compare: resamples of the task bootstrap (computed when given or when --interval bootstrap)', defaultText: '5000' },
+  seed: { value: { type: 'int', min: 0 }, arg: '<n>', description: 'compare: seed of the task bootstrap, so a verdict is reproducible', defaultText: '1' },
 } as const satisfies { readonly [K in keyof UserConfig]-?: OptionDef };
 
 export type RunOptionKey = keyof typeof RUN_OPTIONS;

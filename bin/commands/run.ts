@@ -16,6 +16,10 @@ async function withProgress(json: boolean, start: (options: { reporter: RunRepor
   try {
     const outcome = await start({ reporter, signal: abort.signal });
     if (json) process.stdout.write(`${JSON.stringify(outcome.summary, null, 2)}\n`);
+    if (outcome.comparison) {
+      const { formatComparison } = await import('../../harness/compare/format.ts');
+      (json ? process.stderr : process.stdout).write(`\n${formatComparison(outcome.comparison)}`);
+    }
     return outcome.exitCode;
   } finally {
     release();

@@ -51,7 +51,8 @@ export async function loadArm(path: string): Promise<Arm> {
   return info.isDirectory() ? armFromRun(await readRunDir(path), path) : readBaselineFile(path);
 }
 
-export function armFromRun(view: RunView, path: string = view.dir): Arm {
+/** A run's arm; `view` may be a run just finished (its results in memory, no summary yet). */
+export function armFromRun(view: Pick<RunView, 'dir' | 'run' | 'results'>, path: string = view.dir): Arm {
   const digests = new Map(view.run.tasks.map((t) => [t.id, t.digest]));
   const byTask = new Map<string, { suite: string; epochs: EpochResult[] }>();
   for (const r of view.results) {

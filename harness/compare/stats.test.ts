@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mcnemarExact, pairedDifference, passAtK, passHatK, studentTCdf, studentTQuantile } from './stats.ts';
+import { clusterBootstrap, mcnemarExact, normalQuantile, pairedDifference, passAtK, passHatK, studentTCdf, studentTQuantile, tasksNeeded } from './stats.ts';
 
 describe('Student t', () => {
   it('quantiles match the tables', () => {
@@ -46,5 +46,29 @@ describe('pass@k and pass^k', () => {
     expect(passHatK(5, 2, 3)).toBe(0);
     expect(passHatK(5, 5, 5)).toBe(1);
     expect(() => passAtK(3, 4, 1)).toThrow(/0 <= c <= n/);
+  });
+});
+
+describe('normal quantile and sizing', () => {
+  it('matches the tables', () => {
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 6);
+    expect(normalQuantile(0.8)).toBeCloseTo(0.841621, 6);
+    expect(normalQuantile(0.001)).toBeCloseTo(-3.090232, 6);
+    expect(normalQuantile(0.5)).toBeCloseTo(0, 9);
+  });
+
+  it('tasks needed for a 5-point drop match the reference figures (σ² = .125, α = .05, power .8)', () => {
+    // ../shared/reference/ci-regression.md §1 gives N = 793/269/165/86 for K = 1/3/5/10 at ω = .05
+    // and 856/332/228/149 at ω = .15, rounded to the nearest task (269.5 → 269); a sample size
+    // is rounded up, so ours is that or one more.
+    const need = (epochs: number, omega: number) => tasksNeeded({ delta: 0.05, epochs, omega2: omega ** 2, sigma2Base: 0.125, sigma2Cand: 0.125 });
+    expect([1, 3, 5, 10].map((k) => need(k, 0.05))).toEqual([793, 270, 165, 87]);
+    expect([1, 3, 5, 10].map((k) => need(k, 0.15))).toEqual([856, 333, 228, 150]);
+  });
+
+  it('the task bootstrap of a constant difference is that constant', () => {
+    const { ci } = clusterBootstrap([0.2, 0.2, 0.2], { samples: 200 });
+    expect(ci[0]).toBeCloseTo(0.2, 12);
+    expect(ci[1]).toBeCloseTo(0.2, 12);
   });
 });

@@ -28,7 +28,9 @@ import { preflight } from './preflight.ts';
 import { acpAgent } from '../session/acp-agent.ts';
 import { EngineBreaker } from './engine-breaker.ts';
 import { errorsLine } from '../log/summary-text.ts';
-import { EXIT_ENGINE_LOST, EXIT_FAIL_UNDER, EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLE_ERRORS } from '../exit-codes.ts';
+import { EXIT_ENGINE_LOST, EXIT_FAIL_UNDER, EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLE_ERRORS, verdictExitCode } from '../exit-codes.ts';
+import { armFromRun, loadArm } from '../compare/arm.ts';
+import { compareArms, type Comparison } from '../compare/compare.ts';
 import { HARNESS_VERSION } from '../version.ts';
 
 
@@ -43,9 +45,11 @@ export interface RunOptions {
 export interface RunOutcome {
   readonly runDir: string;
   readonly summary: SummaryRecord;
-  /** See harness/exit-codes.ts: 0 ok, 1 under --fail-under, 4 sample errors, 75 engine lost, 130 interrupted. */
+  /** See harness/exit-codes.ts: 0 ok, 1 under --fail-under or compare FAIL, 4 sample errors, 5 compare WARN, 6 compare INVALID, 75 engine lost, 130 interrupted. */
   readonly exitCode: number;
   readonly reasons: readonly string[];
+  /** With a baseline: the paired comparison that decided the exit code (also in compare.json). */
+  readonly comparison?: Comparison;
 }
 
 export async function run(user: UserConfig, options: RunOptions = {}): Promise<RunOutcome> {
@@ -299,6 +303,8 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
   };
   await writeJsonAtomic(join(runDir, 'summary.json'), summary);
   if (config.junit) await writeFile(config.junit, toJunit(config.runId, results));
+  // The gate against a baseline, unless the run did not finish (resume finishes, then compares).
+  const comparison = config.compare && status !== 'interrupted' ? await compareWithBaseline(config.compare, runDir, results) : undefined;
 
   const reasons: string[] = [];
   if (status === 'interrupted') {
@@ -316,6 +322,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
     const mean = summary.score.n > 0 ? summary.score.mean.toFixed(3) : 'n/a (nothing scored)';
     reasons.push(`mean score ${mean} is under --fail-under ${config.failUnder}`);
   }
+  if (comparison && comparison.verdict !== 'PASS') reasons.push(`compare ${comparison.verdict}: ${comparison.reasons[0]}`);
   const exitCode =
     status === 'interrupted'
       ? interruptedBy === 'engine'
@@ -323,11 +330,21 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
         : EXIT_INTERRUPTED
       : tooManyErrors
         ? EXIT_SAMPLE_ERRORS
-        : reasons.length
-          ? EXIT_FAIL_UNDER
-          : EXIT_OK;
+        : comparison && comparison.verdict !== 'PASS'
+          ? verdictExitCode(comparison.verdict)
+          : reasons.length
+            ? EXIT_FAIL_UNDER
+            : EXIT_OK;
   reporter.onRunEnd?.(summary, { runDir, exitCode, reasons });
-  return { runDir, summary, exitCode, reasons };
+  return { runDir, summary, exitCode, reasons, ...(comparison ? { comparison } : {}) };
+}
+
+/** The finished run against its baseline; the comparison is kept as compare.json beside summary.json. */
+async function compareWithBaseline(compare: NonNullable<ResolvedConfig['compare']>, runDir: string, results: readonly ResultRecord[]): Promise<Comparison> {
+  const record = await readRunRecord(runDir);
+  const comparison = compareArms(await loadArm(compare.baseline), armFromRun({ dir: runDir, run: record, results }), compare.options);
+  await writeJsonAtomic(join(runDir, 'compare.json'), comparison);
+  return comparison;
 }
 
 /** 90 → "90 s", 600 → "10 min". */
@@ -336,8 +353,8 @@ function duration(ms: number): string {
   return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
 }
 
-function buildSummary(
-  config: ResolvedConfig,
+export function buildSummary(
+  config: Pick<ResolvedConfig, 'runId'>,
   agent: string,
   results: readonly ResultRecord[],
   planned: number,

@@ -9,6 +9,7 @@ import { loadTasks, type Task } from '../../tasks/index.ts';
 import { loadFilter } from '../bridge/index.ts';
 import { tasksFromDefinitions, type TaskDefinition } from '../define.ts';
 import type { ResolvedConfig } from '../config.ts';
+import { loadArm } from '../compare/arm.ts';
 import { ConfigError } from '../errors.ts';
 import { LOG_VERSION, type RunRecord } from '../log/schema.ts';
 import { HARNESS_VERSION } from '../version.ts';
@@ -22,6 +23,8 @@ export async function checkRunInputs(config: ResolvedConfig, agent: AgentAdapter
   const version = versionSpecProblem('--agent-version', config.agentVersion);
   if (version) throw new ConfigError(`${version}.`);
   if (config.junit) await checkJunitPath(config.junit);
+  // A baseline that cannot be read fails now, not after the whole run.
+  if (config.compare) await loadArm(config.compare.baseline);
   if (config.bridge.prices) await checkPricesFile(config.bridge.prices);
   // The bridge loads it again later; the module cache makes that second import free.
   if (config.bridge.filter) await loadFilter(config.bridge.filter);
