@@ -113,6 +113,25 @@ describe('saveState and its restore script', () => {
     await expect(lstat(staging)).rejects.toThrow(); // the script removes what it was staged from
   });
 
+  it('a state of deletions only is a valid empty tar, and its restore deletes', async () => {
+    const base = await mkdtemp(join(scratch, 'base-'));
+    await write(base, { 'a.txt': 'a\n', 'b/c.txt': 'c\n' });
+    const after = await mkdtemp(join(scratch, 'after-'));
+    await cp(base, after, { recursive: true, preserveTimestamps: true });
+    await rm(join(after, 'b'), { recursive: true });
+    const tarPath = join(scratch, 'workspace-4.tar');
+    const fresh = await mkdtemp(join(scratch, 'fresh-'));
+    await cp(base, fresh, { recursive: true, preserveTimestamps: true });
+    const saved = await saveState({ base: await scanHostDir(base), after: await scanHostDir(after), attempt: 4, root: fresh, tarPath });
+    if (!saved.saved) throw new Error(saved.reason);
+    expect(saved.manifest).toMatchObject({ entries: [], deleted: ['b'] });
+    expect((await readFile(tarPath)).equals(Buffer.alloc(1024))).toBe(true);
+    const staging = await mkdtemp(join(scratch, 'staging-'));
+    await stageState(tarPath, saved.manifest, staging, staging);
+    await promisify(execFile)('sh', [join(staging, 'restore.sh')]);
+    expect(await listing(fresh)).toEqual(await listing(after));
+  });
+
   it('saves nothing over the size limit, and leaves out an excluded directory that does not fit', async () => {
     const { base, after } = await setup();
     const [b, a] = await Promise.all([scanHostDir(base), scanHostDir(after)]);

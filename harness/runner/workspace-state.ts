@@ -198,7 +198,9 @@ async function writeTar(tarPath: string, dir: string | undefined, entries: reado
     return { ...header, content: { path: join(dir!, ...path.split('/')), size: e.size } };
   });
   try {
-    await pipeline(packEntries(packed), createWriteStream(temp));
+    // No entries (a state of deletions only): node-tar writes nothing, so the end-of-archive blocks are written here.
+    if (packed.length) await pipeline(packEntries(packed), createWriteStream(temp));
+    else await writeFile(temp, Buffer.alloc(1024));
     await rename(temp, tarPath);
   } catch (err) {
     await rm(temp, { force: true });
@@ -217,7 +219,8 @@ const STAGED_SCRIPT = 'restore.sh';
  */
 export async function stageState(tarPath: string, manifest: StateManifest, dir: string, staging: string): Promise<void> {
   await mkdir(join(dir, STAGED_FILES), { recursive: true });
-  await extractSafely(createReadStream(tarPath), join(dir, STAGED_FILES), {
+  // A state of deletions only: nothing to extract.
+  if (manifest.entries.length) await extractSafely(createReadStream(tarPath), join(dir, STAGED_FILES), {
     fileMode: (mode) => mode ?? 0o644,
     refuse: (raw, reason) => new Error(`${tarPath}: refused entry "${raw}": ${reason}`),
     notTar: (detail) => new Error(`${tarPath} is not a valid tar archive: ${detail}`),
