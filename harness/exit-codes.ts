@@ -9,7 +9,11 @@ export const EXIT_FAIL_UNDER = 1;
 export const EXIT_USAGE = 2;
 /** An agent cannot start on a task's image (its preflight failed). */
 export const EXIT_PREFLIGHT = 3;
-/** Samples ended in errors (more than --max-errors allows): those samples are not scored. */
+/**
+ * Samples ended in errors (more than --max-errors allows): those samples are not scored. For
+ * `rescore`: a sample that had a score could not be rescored (no saved workspace state, its
+ * task gone, multi-turn), or its rescore ended in an error.
+ */
 export const EXIT_SAMPLE_ERRORS = 4;
 /** `compare` is inconclusive (WARN): the run cannot rule out a drop of --warn-delta. Non-blocking by intent: a CI job may accept it. */
 export const EXIT_COMPARE_WARN = 5;
