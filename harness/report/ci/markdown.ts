@@ -42,26 +42,28 @@ const FULL: Shape = { detailRows: Number.POSITIVE_INFINITY, details: true, top: 
 /** The report, as large as `limit` allows. */
 export function renderMarkdown(input: MarkdownInput, limit: MarkdownLimit): string {
   const fits = (text: string): boolean => limit.measure(text) <= limit.max;
-  const full = render(input, FULL, limit.name);
+  const tables = fullTables(input);
+  const render = (shape: Shape): string => renderShape(input, tables, shape, limit.name);
+  const full = render(FULL);
   if (fits(full)) return full;
   // The most rows each full table can keep (binary search: rendering is linear).
-  const most = Math.max(0, ...fullTables(input).map((t) => t.rows.length));
+  const most = Math.max(0, ...tables.map((t) => t.rows.length));
   let lo = 0;
   let hi = most;
   while (lo < hi) {
     const mid = Math.ceil((lo + hi) / 2);
-    if (fits(render(input, { ...FULL, detailRows: mid }, limit.name))) lo = mid;
+    if (fits(render({ ...FULL, detailRows: mid }))) lo = mid;
     else hi = mid - 1;
   }
-  if (lo > 0) return render(input, { ...FULL, detailRows: lo }, limit.name);
+  if (lo > 0) return render({ ...FULL, detailRows: lo });
   for (const top of [10, 5, 3, 0]) {
-    const text = render(input, { detailRows: 0, details: false, top }, limit.name);
+    const text = render({ detailRows: 0, details: false, top });
     if (fits(text)) return text;
   }
-  return hardCut(render(input, { detailRows: 0, details: false, top: 0 }, limit.name), limit);
+  return hardCut(render({ detailRows: 0, details: false, top: 0 }), limit);
 }
 
-function render(input: MarkdownInput, shape: Shape, limitName: string): string {
+function renderShape(input: MarkdownInput, tables: readonly FullTable[], shape: Shape, limitName: string): string {
   const { view, comparison: c } = input;
   const out: string[] = [];
   if (input.preamble) out.push(input.preamble);
@@ -70,7 +72,7 @@ function render(input: MarkdownInput, shape: Shape, limitName: string): string {
   if (c) out.push(...usageSection(c));
   if (input.reportUrl) out.push(`📊 [Open the HTML report](${input.reportUrl.replace(/[()\s]/g, encodeURIComponent)})`, '');
   if (shape.details) {
-    for (const table of fullTables(input)) {
+    for (const table of tables) {
       if (!table.rows.length) continue;
       const kept = table.rows.slice(0, shape.detailRows);
       const more = table.rows.length - kept.length;
@@ -93,10 +95,6 @@ function comparisonHead(c: Comparison, top: number): string[] {
   if (c.reasons.length > 1) out.push('');
   out.push(deltaLine(c), '');
   out.push(`base \`${code(c.base.runId)}\` (${inline(armName(c.base))}) → candidate \`${code(c.cand.runId)}\` (${inline(armName(c.cand))})`, '');
-  if (c.sizing) {
-    const options = c.sizing.options.map((s) => `${s.tasks} tasks × ${s.epochs} epochs`).join(' or ');
-    out.push(`To rule out a ${pts(c.sizing.delta, false)}-point drop at ${Math.round(c.sizing.power * 100)}% power: about ${options}.`, '');
-  }
   if (c.newlyBroken.length) out.push(`🔴 **${c.newlyBroken.length} newly broken** (all epochs passed before, none now)${c.newlyFixed.length ? ` · 🟢 ${c.newlyFixed.length} newly fixed` : ''}`, '');
   else if (c.newlyFixed.length) out.push(`🟢 ${c.newlyFixed.length} newly fixed (no epoch passed before, all now)`, '');
   if (top > 0) {
@@ -229,9 +227,8 @@ function armName(side: Comparison['base']): string {
 }
 
 /** Signed points with a real minus sign: `+1.2`, `−3.0`. */
-export function pts(x: number, signed = true): string {
-  const v = Math.abs(x * 100).toFixed(1);
-  return signed ? `${x >= 0 ? '+' : '−'}${v}` : v;
+export function pts(x: number): string {
+  return `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
 }
 
 export function pct(x: number): string {
@@ -250,13 +247,14 @@ export function cell(text: string): string {
 
 /** One line of text where raw HTML must not be taken as HTML (paths, messages from runs). */
 export function inline(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\r\n]+/g, ' ');
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\r\n]+/g, ' ');
 }
 
-/** Last resort: whole lines up to the limit, then a line saying the rest was cut. */
+/** Last resort: whole lines up to the limit (the trimming note replaced by one saying so). */
 function hardCut(text: string, limit: MarkdownLimit): string {
-  const note = `\n\n… cut to stay under ${limit.name}.\n`;
-  const lines = text.split('\n');
+  const note = `\n\n> [!NOTE]\n> Cut to stay under ${limit.name}: the tables are left out. The CTRF and JUnit files and the run directory have every task.\n`;
+  const lines = text.replace(/\n> \[!NOTE\][\s\S]*$/, '').split('\n');
   while (lines.length && limit.measure(lines.join('\n') + note) > limit.max) lines.pop();
   return lines.join('\n') + note;
 }
