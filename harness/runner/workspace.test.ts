@@ -252,6 +252,30 @@ describe('WorkspaceTracker', () => {
     expect(events.filter((e) => e.type === 'workspace.changes').map((e) => [e.created, e.modified, e.deleted])).toEqual([[1, 1, 0], [0, 0, 1], [0, 0, 0]]);
   });
 
+  it("saves each attempt's state relative to the set-up (not to the attempt before), and says why one was not saved", async () => {
+    const root = await makeTree({ 'work/notes.txt': 'todo\n' });
+    const sampleDir = await makeTree({});
+    const { sandbox } = hostSandbox(root);
+    const tracker = new WorkspaceTracker({ sandbox, root: '/work', sampleDir, emit: () => undefined, tempDir: scratch, stateLimitBytes: 64 });
+    await tracker.before(1);
+    await writeFile(join(root, 'work/a.txt'), 'first\n');
+    await tracker.after(1);
+    await tracker.before(2);
+    await writeFile(join(root, 'work/b.txt'), 'second\n');
+    await rm(join(root, 'work/notes.txt'));
+    await tracker.after(2);
+    expect(tracker.state(2)).toEqual({ tar: 'artifacts/workspace-2.tar', manifest: 'artifacts/workspace-2.json', bytes: 13 });
+    const manifest = JSON.parse(await readFile(join(sampleDir, 'artifacts/workspace-2.json'), 'utf8')) as { root: string; entries: { path: string }[]; deleted: string[] };
+    expect(manifest).toMatchObject({ root: '/work', entries: [{ path: 'a.txt' }, { path: 'b.txt' }], deleted: ['notes.txt'] });
+    // Over the limit: recorded as not saved, and no stale tar left behind.
+    await tracker.before(3);
+    await writeFile(join(root, 'work/big.bin'), Buffer.alloc(100));
+    await tracker.after(3);
+    expect(tracker.state(3)).toEqual({ error: expect.stringMatching(/over the 0\.0 MiB limit/) });
+    await expect(readFile(join(sampleDir, 'artifacts/workspace-3.tar'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await tracker.dispose();
+  });
+
   it('a snapshot that fails is an error in the record and an event, and the next attempt compares again', async () => {
     const root = await makeTree({ 'work/a.txt': '1\n' });
     const sampleDir = await makeTree({});
