@@ -5,6 +5,7 @@
 // The rules follow ../shared/reference/ci-regression.md §5.
 import { passAtK } from '../../scorers/metrics.ts';
 import { type Arm, type TaskResults, validEpochs } from './arm.ts';
+import { points as pts } from './format.ts';
 import { type BootstrapInterval, clusterBootstrap, mcnemarExact, pairedDifference, passHatK, tasksNeeded } from './stats.ts';
 
 export type Verdict = 'PASS' | 'WARN' | 'FAIL' | 'INVALID';
@@ -157,21 +158,21 @@ export function compareArms(base: Arm, cand: Arm, options: CompareOptions = {}):
   }
   if (pairs < o.minPairs) reasons.push(`only ${pairs} task(s) have a valid epoch in both arms, fewer than --min-pairs ${o.minPairs}`);
   let verdict: Verdict;
+  const size = (x: number): string => `${(x * 100).toFixed(1)} pts`;
   let sizing: Sizing | undefined;
-  const pts = (x: number): string => `${(x * 100).toFixed(1)} pts`;
   if (reasons.length || !gate) {
     verdict = 'INVALID';
   } else if (gate[1] < -o.failDelta) {
     verdict = 'FAIL';
-    reasons.push(`the candidate is worse: the ${Math.round(o.confidence * 100)}% interval of Δ [${pts(gate[0])}, ${pts(gate[1])}] lies below ${o.failDelta ? `−${pts(o.failDelta)}` : '0'}`);
+    reasons.push(`the candidate is worse: the ${Math.round(o.confidence * 100)}% interval of Δ [${pts(gate[0])}, ${pts(gate[1])}] lies below ${o.failDelta ? pts(-o.failDelta) : '0'}`);
   } else if (gate[0] < -o.warnDelta) {
     verdict = 'WARN';
     sizing = sizingFor(tasks, base.epochs, cand.epochs, o.warnDelta, o.power, 1 - o.confidence);
     const need = sizing.options.map((s) => `${s.tasks} tasks × ${s.epochs} epochs`).join(' or ');
-    reasons.push(`inconclusive: the interval [${pts(gate[0])}, ${pts(gate[1])}] cannot rule out a drop of ${pts(o.warnDelta)}; ruling it out at ${Math.round(o.power * 100)}% power needs about ${need} (this run: ${pairs} × ${Math.min(base.epochs, cand.epochs)})`);
+    reasons.push(`inconclusive: the interval [${pts(gate[0])}, ${pts(gate[1])}] cannot rule out a drop of ${size(o.warnDelta)}; ruling it out at ${Math.round(o.power * 100)}% power needs about ${need} (this run: ${pairs} × ${Math.min(base.epochs, cand.epochs)})`);
   } else {
     verdict = 'PASS';
-    reasons.push(`no regression: the interval [${pts(gate[0])}, ${pts(gate[1])}] rules out a drop of more than ${pts(o.warnDelta)}`);
+    reasons.push(`no regression: the interval [${pts(gate[0])}, ${pts(gate[1])}] rules out a drop of more than ${size(o.warnDelta)}`);
   }
   const changed = tasks.filter((x) => x.changed).map((x) => x.taskId);
   if (changed.length) reasons.push(`${changed.length} task(s) changed between the arms (different digests): ${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}`);

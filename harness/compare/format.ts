@@ -3,6 +3,8 @@
 import type { Comparison, KRow, TaskDelta, TaskSide } from './compare.ts';
 
 const pts = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(1)}`;
+/** A score difference in points: `−12.5 pts`. */
+export const points = (x: number): string => `${pts(x)} pts`;
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 /** `3/5` for a binary-looking side, `0.62 (4 ep)` otherwise is overkill: passes over valid epochs, errors noted. */
@@ -18,7 +20,8 @@ export function taskLine(t: TaskDelta): string {
 export function formatComparison(c: Comparison, options: { top?: number } = {}): string {
   const top = options.top ?? 10;
   const lines: string[] = [];
-  const k = `${c.pairs} tasks × ${Math.min(c.base.epochs, c.cand.epochs)} epochs`;
+  const epochs = Math.min(c.base.epochs, c.cand.epochs);
+  const k = `${c.pairs} tasks × ${epochs} epoch${epochs === 1 ? '' : 's'}`;
   lines.push(`${c.verdict}  ${c.reasons[0] ?? ''}`);
   for (const reason of c.reasons.slice(1)) lines.push(`      ${reason}`);
   lines.push('');
