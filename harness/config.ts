@@ -58,6 +58,10 @@ export interface UserConfig {
   readonly incorrectMessage?: string;
   /** Write JUnit XML here. */
   readonly junit?: string;
+  /** Write a CTRF JSON report here. */
+  readonly ctrf?: string;
+  /** Write the sticky pull request comment's body (Markdown) here. */
+  readonly prComment?: string;
   /** Compare the finished run with this baseline (a run directory or a baseline file) and exit by the verdict. */
   readonly baseline?: string;
   /** compare: FAIL when the interval of the change lies entirely below −failDelta. @default 0 */
@@ -141,6 +145,8 @@ export interface ResolvedConfig {
   readonly failUnder?: number;
   readonly continueMessage: string;
   readonly junit?: string;
+  readonly ctrf?: string;
+  readonly prComment?: string;
   /** With a baseline: what the finished run is compared with, and how. */
   readonly compare?: { readonly baseline: string; readonly options: CompareOptions };
   readonly bridge: BridgeConfig;
@@ -168,7 +174,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
   const runId = user.runId ?? newRunId();
   const absolute = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(p));
   const filter = typeof user.filter === 'string' ? resolve(user.filter) : user.filter;
-  const { agent: _agent, out: _out, runId: _runId, junit: _junit, offline: _offline, scorer: _scorer, tasks: _tasks, filter: _filter, ...recorded } = user;
+  const { agent: _agent, out: _out, runId: _runId, junit: _junit, ctrf: _ctrf, prComment: _prComment, offline: _offline, scorer: _scorer, tasks: _tasks, filter: _filter, ...recorded } = user;
   // What was given as code cannot be written to run.json: resume must be handed it again.
   const inline = (['scorer', 'tasks', 'filter'] as const).filter((k) => (k === 'tasks' ? Boolean(user.tasks?.length) : user[k] !== undefined && typeof user[k] !== 'string'));
   const agentOptions = withAbsoluteSkills(user.agentOptions);
@@ -208,6 +214,8 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     failUnder: user.failUnder,
     continueMessage: user.incorrectMessage ?? DEFAULT_CONTINUE_MESSAGE,
     junit: user.junit,
+    ctrf: user.ctrf,
+    prComment: user.prComment,
     ...(user.baseline ? { compare: { baseline: resolve(user.baseline), options: compareOptionsOf(user) } } : {}),
     agentVersion: user.agentVersion ?? 'stable',
     driver: user.driver ?? 'headless',

@@ -68,6 +68,8 @@ export const RUN_OPTIONS = {
   passEnv: { value: { type: 'list', pattern: ENV_NAME, rule: 'takes variable names (letters, digits and _)' }, arg: '<NAME>', description: 'let tasks read host variable NAME through ${NAME} in their env tables (repeatable)' },
   failUnder: { value: { type: 'number', min: 0, max: 1, rule: 'must be a score between 0 and 1' }, arg: '<score>', description: 'exit 1 when the mean score is below this' },
   junit: { value: { type: 'path' }, arg: '<file>', description: 'also write JUnit XML' },
+  ctrf: { value: { type: 'path' }, arg: '<file>', description: 'also write a CTRF JSON report' },
+  prComment: { value: { type: 'path' }, arg: '<file>', description: 'also write a sticky pull request comment (Markdown) with the comparison' },
   tokenLimit: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'per sample: tokens before the agent is refused (outcome error, kind limit)' },
   costLimit: { value: { type: 'number', positive: true, rule: 'must be USD > 0' }, arg: '<usd>', description: 'per sample: USD before the agent is refused' },
   requestLimit: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'per sample: model calls before the agent is refused' },

@@ -36,9 +36,9 @@ export interface TaskRef {
 /**
  * The run's configuration as given (paths made absolute, the agent by name, defaults left
  * unset): what `resume` resolves again. Where the run is written and how it was started
- * (out, run id, JUnit file, offline) are not part of it.
+ * (out, run id, the JUnit, CTRF and comment files, offline) are not part of it.
  */
-export type RunConfigRecord = Omit<UserConfig, 'agent' | 'out' | 'runId' | 'junit' | 'offline' | 'scorer' | 'tasks' | 'filter' | 'paths'> & {
+export type RunConfigRecord = Omit<UserConfig, 'agent' | 'out' | 'runId' | 'junit' | 'ctrf' | 'prComment' | 'offline' | 'scorer' | 'tasks' | 'filter' | 'paths'> & {
   readonly agent: string;
   readonly paths: readonly string[];
   readonly filter?: string;
