@@ -7,6 +7,7 @@ import { addChatCommand } from './commands/chat.ts';
 import { addCompareCommands } from './commands/compare.ts';
 import { addRunCommands } from './commands/run.ts';
 import { addRescoreCommand } from './commands/rescore.ts';
+import { addReportCommands } from './commands/report.ts';
 import { addSandboxCommands } from './commands/sandbox.ts';
 import { EXIT_USAGE } from './commands/shared.ts';
 import { addTaskCommands } from './commands/tasks.ts';
@@ -31,6 +32,7 @@ export function createCli(): Command {
   addRescoreCommand(program);
   addChatCommand(program);
   addCompareCommands(program);
+  addReportCommands(program);
   addTaskCommands(program);
   addSandboxCommands(program);
   addBridgeCommands(program);
