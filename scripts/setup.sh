@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh machine: npm dependencies, a Docker engine, and the base
-# images cagebench needs. Both README commands call it; every step is skipped when done.
+# Idempotent set-up for a fresh machine: npm dependencies, Debian's chromium (the HTML report's
+# browser test), a Docker engine, and the base images cagebench needs. Both README commands
+# call it; every step is skipped when done.
 #   CAGEBENCH_SKIP_NPM=1     skip the npm step (used when npm itself runs us)
 #   CAGEBENCH_DOCKERD_LOG    where a dockerd we start writes its log (default below)
 set -euo pipefail
@@ -132,8 +133,24 @@ DOCKERFILE
   say "built $tag"
 }
 
+# --- a browser for the HTML report's test ----------------------------------------------
+# Debian's chromium, driven by playwright-core; never a downloaded browser build. apt reads
+# the sources already configured on this machine.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "warning: /usr/bin/chromium is missing and apt-get cannot install it here (not root, or not Debian): the HTML report's browser test will fail; install Debian's chromium package"
+    return 0
+  fi
+  say "installing Debian's chromium with apt (the HTML report's browser test drives it)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >&2 ||
+    { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >&2; } ||
+    die "installing chromium with apt failed; run 'apt-get install chromium' and try again"
+}
+
 start=$(date +%s)
 ensure_npm_deps
+ensure_chromium
 ensure_engine
 ensure_base_image
 build_from_base "$sandbox_image" "bash coreutils git ripgrep python3 procps ca-certificates curl libatomic1"
