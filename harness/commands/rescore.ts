@@ -126,7 +126,7 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
   const record = await readRunRecord(from);
   const scorerFor = options.scorer === undefined ? undefined : await parseScorerSpec(options.scorer);
   const notes: string[] = [];
-  const { tasks, byId } = await rescoreTasks(record, options.taskDirs ?? [], notes);
+  const { tasks, missing } = await rescoreTasks(record, options.taskDirs ?? [], notes);
   const config = configOf(record, options, tasks);
   const out = resolve(options.out ?? dirname(from));
   const newDir = join(out, config.runId);
@@ -152,7 +152,7 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
     }
     const task = current.get(result.taskId);
     if (!task) {
-      why(byId.problem(result.taskId));
+      why(missing(result.taskId));
       continue;
     }
     const attempt = result.attempts.findLast((a) => a.score !== undefined);
@@ -167,9 +167,9 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
     }
     const dir = samplePaths(from, result.sampleId).dir;
     const [tar, manifest] = [join(dir, state.tar), join(dir, state.manifest)];
-    const missing = [tar, manifest].find((p) => !existsSync(p));
-    if (missing) {
-      why(`its saved workspace state ${missing} is missing`);
+    const gone = [tar, manifest].find((p) => !existsSync(p));
+    if (gone) {
+      why(`its saved workspace state ${gone} is missing`);
       continue;
     }
     jobs.push({ sample: { id: result.sampleId, task, epoch: result.epoch }, result, attempt, tar, manifest, spec: scorerFor ? scorerFor(task) : task.scorer });
@@ -275,7 +275,7 @@ async function readResults(runDir: string): Promise<ResultRecord[]> {
  * replacing the ones of the same id. A task that changed since the run is noted; one that
  * cannot be found makes its samples not rescorable.
  */
-async function rescoreTasks(record: RunRecord, taskDirs: readonly string[], notes: string[]): Promise<{ tasks: Task[]; byId: { problem: (id: string) => string } }> {
+async function rescoreTasks(record: RunRecord, taskDirs: readonly string[], notes: string[]): Promise<{ tasks: Task[]; missing: (id: string) => string }> {
   const overrides = taskDirs.length ? await loadTasks(taskDirs.map((d) => resolve(d))) : [];
   if (taskDirs.length && !overrides.length) throw new ConfigError(`--task-dir ${taskDirs.join(' ')}: no tasks found. Give Harbor task dirs, folders of them, or suite .yaml files.`);
   const known = new Set(record.tasks.map((t) => t.id));
@@ -303,12 +303,13 @@ async function rescoreTasks(record: RunRecord, taskDirs: readonly string[], note
     tasks.push(task);
   }
   const inCode = record.config.inline?.includes('tasks');
-  const problem = (id: string): string => {
+  /** Why a task of the run is not there to rescore with. */
+  const missing = (id: string): string => {
     const ref = record.tasks.find((t) => t.id === id);
     if (inCode) return `task ${id} was defined in code, which run.json cannot hold: give it as a task dir with --task-dir`;
     return `task ${id} is no longer found (it was ${ref?.origin ?? 'unknown'}): give it with --task-dir`;
   };
-  return { tasks, byId: { problem } };
+  return { tasks, missing };
 }
 
 /** The original run's configuration, with a new run id: what the runner's helpers read (timeouts, concurrency, host env). */
