@@ -1,6 +1,11 @@
 // Public API of cagebench: what the CLI and programmatic users import.
 export { run, resume, type RunOptions, type RunOutcome, type ResumeOverrides } from './runner/run.ts';
 export type { RunReporter, RunStartInfo, RunEndInfo, SampleRef } from './runner/reporter.ts';
+export { rescore, type RescoreOptions, type RescoreOutcome } from './commands/rescore.ts';
+export { compareArms, COMPARE_DEFAULTS, type Comparison, type CompareOptions, type Verdict, type TaskDelta } from './compare/compare.ts';
+export { loadArm, type Arm } from './compare/arm.ts';
+export { compareCommand, saveBaseline } from './commands/compare.ts';
+export { readRunDir, type RunView } from './log/reader.ts';
 export { checkTasks, type CheckOptions, type CheckResult, type TaskProblem } from './commands/check.ts';
 export { resolveConfig, type UserConfig, type ResolvedConfig } from './config.ts';
 export { defineConfig, defineTask, defineScorer, defineFilter, type CagebenchConfig, type TaskDefinition, type TaskScorer, type ScorerFunction } from './define.ts';
