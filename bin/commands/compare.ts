@@ -4,7 +4,7 @@ import { addRunFlags, runFlagValues } from './run-flags.ts';
 import { integer, report } from './shared.ts';
 
 /** The run options that tune a comparison: `run --baseline` takes the same ones. */
-const COMPARE_FLAGS = ['failDelta', 'warnDelta', 'minPairs', 'maxErrorRate', 'confidence', 'interval', 'bootstrapSamples', 'seed'] as const;
+const COMPARE_FLAGS = ['failDelta', 'warnDelta', 'minPairs', 'maxErrorRate', 'confidence', 'interval', 'bootstrapSamples', 'seed', 'junit', 'ctrf', 'prComment'] as const;
 
 export function addCompareCommands(program: Command): void {
   const compare = program

@@ -46,21 +46,19 @@ export function addRunCommands(program: Command): void {
       });
     });
 
-  program
+  const resumeCommand = program
     .command('resume')
     .description('Finish an interrupted run: samples with a result are kept, the rest are run')
     .argument('<run-dir>', 'the run directory (printed by cagebench run)')
-    .option('--concurrency <n>', 'live sandboxes at once', integer('--concurrency', 1))
-    .option('--junit <file>', 'also write JUnit XML')
     .option('--json', 'print summary.json to stdout instead of the table')
-    .option('--offline', 'never download agent builds; they must be in the cache')
-    .option('--no-retry-errors', 'keep samples whose result is an infra error instead of running them again')
-    .action(async (runDir: string, opts: Record<string, unknown>) => {
-      await report(async () => {
-        const { resume } = await import('../../harness/index.ts');
-        return withProgress(Boolean(opts.json), (options) =>
-          resume(runDir, { ...options, retryErrors: opts.retryErrors as boolean, concurrency: opts.concurrency as number | undefined, junit: opts.junit as string | undefined, offline: opts.offline as boolean | undefined }),
-        );
-      });
+    .option('--no-retry-errors', 'keep samples whose result is an infra error instead of running them again');
+  // What is not recorded in run.json: where the reports go, and how this invocation runs.
+  addRunFlags(resumeCommand, ['concurrency', 'junit', 'ctrf', 'prComment', 'offline']).action(async (runDir: string, opts: Record<string, unknown>) => {
+    await report(async () => {
+      const { resume, checkRunOptions } = await import('../../harness/index.ts');
+      const flags = runFlagValues(opts);
+      checkRunOptions(flags, { file: 'the command line', flags: true });
+      return withProgress(Boolean(opts.json), (options) => resume(runDir, { ...options, ...flags, retryErrors: opts.retryErrors as boolean }));
     });
+  });
 }

@@ -4,6 +4,7 @@
 // in one step with `run --baseline`, and again with `compare` against a saved baseline file.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { validate } from 'ctrf';
 import { describe, expect, it } from 'vitest';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import type { Comparison } from '../compare/compare.ts';
@@ -12,8 +13,8 @@ import { cli, FIXTURES, leftovers, outDir, SUITES } from './support.ts';
 
 const SUITE = [join(SUITES, 'smoke'), join(SUITES, 'smoke.yaml')];
 
-async function runCli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return cli(args).exited;
+async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return cli(args, env).exited;
 }
 
 describe('compare, on real runs', () => {
@@ -39,10 +40,16 @@ describe('compare, on real runs', () => {
 
     // One step, as CI runs it: the candidate run compared with the baseline as it finishes.
     const sabotaged = testRunId('cmp-sabotage');
-    const cand = await runCli([
-      'run', ...SUITE, '--agent', 'claude_code', '--model', `mock/${join(FIXTURES, 'mock-sabotage.yaml')}`,
-      '--out', out, '--run-id', sabotaged, '--concurrency', '4', '--baseline', baseline,
-    ]);
+    // …writing every CI surface, as inside GitHub Actions.
+    const files = { ctrf: join(out, 'ctrf.json'), junit: join(out, 'junit.xml'), comment: join(out, 'comment.md'), summary: join(out, 'step-summary.md') };
+    const cand = await runCli(
+      [
+        'run', ...SUITE, '--agent', 'claude_code', '--model', `mock/${join(FIXTURES, 'mock-sabotage.yaml')}`,
+        '--out', out, '--run-id', sabotaged, '--concurrency', '4', '--baseline', baseline,
+        '--ctrf', files.ctrf, '--junit', files.junit, '--pr-comment', files.comment,
+      ],
+      { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: files.summary },
+    );
     expect(cand.code, cand.stdout + cand.stderr).toBe(EXIT_FAIL_UNDER);
     expect(cand.stdout).toMatch(/^FAIL {2}the candidate is worse/m);
     const comparison = JSON.parse(await readFile(join(out, sabotaged, 'compare.json'), 'utf8')) as Comparison;
@@ -55,6 +62,25 @@ describe('compare, on real runs', () => {
     expect(comparison.delta!.ci[1]).toBeLessThan(0);
     for (const t of comparison.newlyBroken) expect(cand.stdout).toContain(`${t.taskId}  base 1/1 → cand 0/1  (−100.0 pts)`);
     expect(comparison.cand.tokens).toBeGreaterThan(0);
+
+    // CTRF validates against the reference schema; an error-free run has no `other`.
+    const ctrf = JSON.parse(await readFile(files.ctrf, 'utf8')) as { results: { summary: { tests: number; failed: number }; tests: { name: string }[] } };
+    expect(validate(ctrf).valid).toBe(true);
+    expect(ctrf.results.summary).toMatchObject({ tests: 13, failed: comparison.newlyBroken.length });
+    expect(new Set(ctrf.results.tests.map((t) => t.name)).size).toBe(13);
+    const junit = await readFile(files.junit, 'utf8');
+    expect(junit.match(/<testcase /g)).toHaveLength(13);
+    expect(junit.match(/<failure /g)).toHaveLength(comparison.newlyBroken.length);
+    const comment = await readFile(files.comment, 'utf8');
+    expect(comment).toMatch(/^<!-- cagebench-compare -->/);
+    expect(comment.length).toBeLessThan(60_000);
+    const stepSummary = await readFile(files.summary, 'utf8');
+    expect(Buffer.byteLength(stepSummary)).toBeLessThan(1024 * 1024);
+    expect(stepSummary).toContain('FAIL');
+    // One ::error per regressed task (at most 10), on its task.toml.
+    const errors = cand.stdout.split('\n').filter((line) => line.startsWith('::error '));
+    expect(errors).toHaveLength(comparison.newlyBroken.length);
+    for (const line of errors) expect(line).toMatch(/^::error file=[^,]+(task\.toml|smoke\.yaml),/);
 
     // The same verdict from the two run directories, and as JSON.
     const again = await runCli(['compare', baseline, join(out, sabotaged), '--json']);

@@ -3,7 +3,7 @@
 // Interrupts (an aborted signal) stop new samples, tear down live sandboxes and keep every
 // finished result.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { createAgent, type AgentAdapter } from '../../agents/index.ts';
@@ -14,7 +14,8 @@ import { resolveConfig, type ResolvedConfig, type UserConfig } from '../config.t
 import { tasksFromDefinitions, type ScorerFunction, type TaskDefinition } from '../define.ts';
 import type { RequestFilter } from '../bridge/session.ts';
 import { ConfigError } from '../errors.ts';
-import { toJunit } from '../report/ci/junit.ts';
+import { writeCiOutputs } from '../report/ci/outputs.ts';
+import type { RunView } from '../log/reader.ts';
 import { createBridge, loadFilter } from '../bridge/index.ts';
 import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type SummaryRecord } from '../log/schema.ts';
 import { moveToHistory, writeJsonAtomic } from '../log/writer.ts';
@@ -86,6 +87,8 @@ export interface ResumeOverrides {
   readonly agent?: AgentAdapter;
   readonly concurrency?: number;
   readonly junit?: string;
+  readonly ctrf?: string;
+  readonly prComment?: string;
   /** What the run was given as code, given again: run.json cannot hold functions. */
   readonly scorer?: ScorerFunction;
   readonly tasks?: readonly TaskDefinition[];
@@ -113,6 +116,8 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
     out: join(runDir, '..'),
     runId: record.runId,
     junit: options.junit,
+    ctrf: options.ctrf,
+    prComment: options.prComment,
     offline: options.offline,
   });
 
@@ -302,9 +307,11 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
     ...(breaker.count ? { engineOutages: breaker.count } : {}),
   };
   await writeJsonAtomic(join(runDir, 'summary.json'), summary);
-  if (config.junit) await writeFile(config.junit, toJunit(config.runId, results));
+  const view = { dir: runDir, run: await readRunRecord(runDir), summary, results };
   // The gate against a baseline, unless the run did not finish (resume finishes, then compares).
-  const comparison = config.compare && status !== 'interrupted' ? await compareWithBaseline(config.compare, runDir, results) : undefined;
+  const comparison = config.compare && status !== 'interrupted' ? await compareWithBaseline(config.compare, view) : undefined;
+  // JUnit, CTRF, the comment body, and in GitHub Actions the job summary and annotations.
+  await writeCiOutputs(view, comparison, { junit: config.junit, ctrf: config.ctrf, prComment: config.prComment });
 
   const reasons: string[] = [];
   if (status === 'interrupted') {
@@ -340,10 +347,9 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
 }
 
 /** The finished run against its baseline; the comparison is kept as compare.json beside summary.json. */
-async function compareWithBaseline(compare: NonNullable<ResolvedConfig['compare']>, runDir: string, results: readonly ResultRecord[]): Promise<Comparison> {
-  const record = await readRunRecord(runDir);
-  const comparison = compareArms(await loadArm(compare.baseline), armFromRun({ dir: runDir, run: record, results }), compare.options);
-  await writeJsonAtomic(join(runDir, 'compare.json'), comparison);
+async function compareWithBaseline(compare: NonNullable<ResolvedConfig['compare']>, view: RunView): Promise<Comparison> {
+  const comparison = compareArms(await loadArm(compare.baseline), armFromRun(view), compare.options);
+  await writeJsonAtomic(join(view.dir, 'compare.json'), comparison);
   return comparison;
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempDir, writeHarborTask } from '../../tasks/test-support/fixture.ts';
-import { checkJunitPath, checkPricesFile, loadSelectedTasks, readRunRecord, versionSpecProblem } from './validate.ts';
+import { checkOutputPath, checkPricesFile, loadSelectedTasks, readRunRecord, versionSpecProblem } from './validate.ts';
 
 describe('loadSelectedTasks', () => {
   it('a --task matching nothing shows five ids that exist and how many more', async () => {
@@ -47,14 +47,16 @@ describe('checkPricesFile', () => {
   });
 });
 
-describe('checkJunitPath', () => {
+const junitPath = (file: string) => checkOutputPath('--junit', file, 'junit.xml');
+
+describe('checkOutputPath', () => {
   it('wants an existing directory that takes a file', async () => {
     const dir = await tempDir();
-    await checkJunitPath(join(dir, 'junit.xml'));
-    await expect(checkJunitPath(join(dir, 'missing', 'junit.xml'))).rejects.toThrow(`the directory ${join(dir, 'missing')} does not exist. Create it first`);
-    await expect(checkJunitPath(dir)).rejects.toThrow(`--junit ${dir} is a directory. Give a file path, e.g. --junit ${join(dir, 'junit.xml')}`);
+    await junitPath(join(dir, 'junit.xml'));
+    await expect(junitPath(join(dir, 'missing', 'junit.xml'))).rejects.toThrow(`the directory ${join(dir, 'missing')} does not exist. Create it first`);
+    await expect(junitPath(dir)).rejects.toThrow(`--junit ${dir} is a directory. Give a file path, e.g. --junit ${join(dir, 'junit.xml')}`);
     await writeFile(join(dir, 'file'), '');
-    await expect(checkJunitPath(join(dir, 'file', 'junit.xml'))).rejects.toThrow(`${join(dir, 'file')} is not a directory`);
+    await expect(junitPath(join(dir, 'file', 'junit.xml'))).rejects.toThrow(`${join(dir, 'file')} is not a directory`);
   });
 });
 

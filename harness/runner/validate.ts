@@ -22,7 +22,9 @@ export async function checkRunInputs(config: ResolvedConfig, agent: AgentAdapter
   }
   const version = versionSpecProblem('--agent-version', config.agentVersion);
   if (version) throw new ConfigError(`${version}.`);
-  if (config.junit) await checkJunitPath(config.junit);
+  if (config.junit) await checkOutputPath('--junit', config.junit, 'junit.xml');
+  if (config.ctrf) await checkOutputPath('--ctrf', config.ctrf, 'ctrf.json');
+  if (config.prComment) await checkOutputPath('--pr-comment', config.prComment, 'comment.md');
   // A baseline that cannot be read fails now, not after the whole run.
   if (config.compare) await loadArm(config.compare.baseline);
   if (config.bridge.prices) await checkPricesFile(config.bridge.prices);
@@ -75,17 +77,18 @@ export async function loadSelectedTasks(paths: readonly string[], filter: string
 }
 
 /** `--junit FILE` is written after the run: its directory must exist and take a file now. */
-export async function checkJunitPath(file: string): Promise<void> {
+/** A report file the run will write (`--junit`, `--ctrf`, `--pr-comment`): its directory must exist and be writable. */
+export async function checkOutputPath(flag: string, file: string, example: string): Promise<void> {
   const path = resolve(file);
   const dir = dirname(path);
   const info = await stat(dir).catch(() => undefined);
-  if (!info) throw new ConfigError(`--junit ${file}: the directory ${dir} does not exist. Create it first (mkdir -p ${dir}) or give another path.`);
-  if (!info.isDirectory()) throw new ConfigError(`--junit ${file}: ${dir} is not a directory. Give a path inside a directory.`);
+  if (!info) throw new ConfigError(`${flag} ${file}: the directory ${dir} does not exist. Create it first (mkdir -p ${dir}) or give another path.`);
+  if (!info.isDirectory()) throw new ConfigError(`${flag} ${file}: ${dir} is not a directory. Give a path inside a directory.`);
   if ((await stat(path).catch(() => undefined))?.isDirectory()) {
-    throw new ConfigError(`--junit ${file} is a directory. Give a file path, e.g. --junit ${join(file, 'junit.xml')}.`);
+    throw new ConfigError(`${flag} ${file} is a directory. Give a file path, e.g. ${flag} ${join(file, example)}.`);
   }
   await access(dir, constants.W_OK).catch(() => {
-    throw new ConfigError(`--junit ${file}: cannot write in ${dir}. Give a path in a directory you can write to.`);
+    throw new ConfigError(`${flag} ${file}: cannot write in ${dir}. Give a path in a directory you can write to.`);
   });
 }
 
