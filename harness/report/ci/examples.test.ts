@@ -109,14 +109,15 @@ describe('the example CI files', () => {
     const prRuns = commands.filter((c) => /cagebench run /.test(c) && c.includes('--baseline'));
     expect(prRuns).toHaveLength(2);
     for (const c of prRuns) {
-      for (const flag of ['--agent', '--model', '--epochs 5', '--baseline baseline.json', '--ctrf ctrf.json', '--junit junit.xml', '--pr-comment comment.md', '-o runs']) expect(c).toContain(flag);
+      for (const flag of ['--agent', '--model', '--epochs 5', '--baseline baseline.json', '--ctrf ctrf.json', '--junit junit.xml', '--pr-comment comment.md', '--out runs']) expect(c).toContain(flag);
     }
     expect(commands.filter((c) => /cagebench baseline save /.test(c))).toHaveLength(2);
     // Every flag the examples pass to `cagebench run` is one the CLI takes.
     const help = spawnSync('node', [CLI, 'run', '--help'], { encoding: 'utf8', cwd: REPO });
     expect(help.status).toBe(0);
-    const used = new Set(commands.filter((c) => /cagebench run /.test(c)).flatMap((c) => c.match(/--[a-z-]+/g) ?? []));
-    expect([...used].filter((flag) => !help.stdout.includes(flag))).toEqual([]);
+    const used = new Set(commands.filter((c) => /cagebench run /.test(c)).flatMap((c) => c.match(/(?<=\s)(--[a-z-]+|-[a-zA-Z])(?=[\s=]|$)/g) ?? []));
+    const offered = new Set(help.stdout.match(/(?<=^\s+|, )(--[a-z-]+|-[a-zA-Z])\b/gm) ?? []);
+    expect([...used].filter((flag) => !offered.has(flag))).toEqual([]);
     // The marker the scripts search for is the one the comment carries.
     expect(scripts.split(PR_COMMENT_MARKER).length).toBeGreaterThan(2);
     expect(gitlab['cagebench-mr']!.artifacts?.reports?.junit).toBe('junit.xml');
