@@ -146,3 +146,18 @@ describe('the gate, simulated (seeded)', () => {
     expect(caught / reps).toBeGreaterThanOrEqual(0.9);
   });
 });
+
+describe('per-task flags', () => {
+  it('with K ≥ 5, a task that went 5/5 → 0/5 is flagged after the BH correction; K < 5 flags nothing', () => {
+    const base = { ...same(20, [1, 1, 0, 1, 0]), broke: [1, 1, 1, 1, 1] } as Record<string, (0 | 1)[]>;
+    const cand = { ...same(20, [1, 0, 1, 1, 0]), broke: [0, 0, 0, 0, 0] } as Record<string, (0 | 1)[]>;
+    const c = compareArms(arm('b', base), arm('c', cand));
+    expect(c.flagged.map((t) => t.taskId)).toEqual(['broke']);
+    expect(c.flagged[0]!.barnard!.p).toBeCloseTo(0.00195, 4);
+    expect(c.tasks.find((t) => t.taskId === 't000')!.barnard!.q).toBe(1);
+    expect(formatComparison(c)).toContain("changed on their own (Barnard's exact test, BH q < 0.1; 1):");
+    const short = compareArms(arm('b', { ...same(20, [1, 1]), broke: [1, 1] }), arm('c', { ...same(20, [1, 1]), broke: [0, 0] }));
+    expect(short.flagged).toEqual([]);
+    expect(short.tasks.every((t) => t.barnard === undefined)).toBe(true);
+  });
+});

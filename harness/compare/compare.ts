@@ -6,7 +6,7 @@
 import { passAtK } from '../../scorers/metrics.ts';
 import { type Arm, type TaskResults, validEpochs } from './arm.ts';
 import { points as pts } from './format.ts';
-import { type BootstrapInterval, clusterBootstrap, mcnemarExact, pairedDifference, passHatK, tasksNeeded } from './stats.ts';
+import { barnardExact, benjaminiHochberg, type BootstrapInterval, clusterBootstrap, mcnemarExact, pairedDifference, passHatK, tasksNeeded } from './stats.ts';
 
 export type Verdict = 'PASS' | 'WARN' | 'FAIL' | 'INVALID';
 
@@ -70,6 +70,8 @@ export interface TaskDelta {
   readonly diff: number;
   /** The task's digest differs between the arms: it was edited, so the pair compares different tasks. */
   readonly changed?: boolean;
+  /** With at least 5 valid epochs in both arms: Barnard's exact p of the passes, and its Benjamini–Hochberg q over those tasks. */
+  readonly barnard?: { readonly p: number; readonly q: number };
 }
 
 export interface KRow {
@@ -111,6 +113,8 @@ export interface Comparison {
   readonly newlyBroken: readonly TaskDelta[];
   /** The reverse (0/K → K/K). */
   readonly newlyFixed: readonly TaskDelta[];
+  /** Tasks whose own change is significant (Barnard, BH q < 0.1; K ≥ 5): not gating, a pointer to look. */
+  readonly flagged: readonly TaskDelta[];
   readonly unpaired: { readonly baseOnly: readonly string[]; readonly candOnly: readonly string[]; readonly noValidEpoch: readonly string[] };
   readonly passAtK: readonly KRow[];
   readonly passHatK: readonly KRow[];
@@ -134,13 +138,13 @@ export function compareArms(base: Arm, cand: Arm, options: CompareOptions = {}):
     if (validEpochs(b).length && validEpochs(c).length) pairedTasks.push([b, c]);
     else noValidEpoch.push(id);
   }
-  const tasks = pairedTasks
-    .map(([b, c]): TaskDelta => {
+  const tasks = withTaskFlags(
+    pairedTasks.map(([b, c]): TaskDelta => {
       const bs = side(b);
       const cs = side(c);
       return { taskId: b.taskId, suite: c.suite, base: bs, cand: cs, diff: cs.mean - bs.mean, ...(b.digest && c.digest && b.digest !== c.digest ? { changed: true } : {}) };
-    })
-    .sort((x, y) => x.diff - y.diff || (x.taskId < y.taskId ? -1 : 1));
+    }),
+  ).sort((x, y) => x.diff - y.diff || (x.taskId < y.taskId ? -1 : 1));
   const pairs = tasks.length;
   const pairedIds = new Set(tasks.map((t) => t.taskId));
   const baseSide = armSide(base, pairedIds, tasks.map((t) => t.base.mean));
@@ -195,6 +199,7 @@ export function compareArms(base: Arm, cand: Arm, options: CompareOptions = {}):
     tasks,
     newlyBroken: tasks.filter((x) => allPassed(x.base) && x.cand.passes === 0),
     newlyFixed: tasks.filter((x) => x.base.passes === 0 && allPassed(x.cand)).reverse(),
+    flagged: tasks.filter((x) => x.barnard && x.barnard.q < FLAG_Q),
     unpaired: {
       baseOnly: [...baseTasks.keys()].filter((id) => !candTasks.has(id)).sort(),
       candOnly: [...candTasks.keys()].filter((id) => !baseTasks.has(id)).sort(),
@@ -204,6 +209,19 @@ export function compareArms(base: Arm, cand: Arm, options: CompareOptions = {}):
     passHatK: kRows(pairedTasks, passHatK),
     ...mcnemarOf(pairedTasks),
   };
+}
+
+/** Per-task flags need enough epochs to say anything about one task (§5: K ≥ 5). */
+const FLAG_MIN_EPOCHS = 5;
+const FLAG_Q = 0.1;
+
+/** Barnard's exact test per task with K ≥ 5 in both arms, corrected for the number of such tasks. */
+function withTaskFlags(tasks: readonly TaskDelta[]): TaskDelta[] {
+  const eligible = tasks.filter((t) => t.base.valid >= FLAG_MIN_EPOCHS && t.cand.valid >= FLAG_MIN_EPOCHS);
+  const p = eligible.map((t) => barnardExact(t.base.passes, t.base.valid, t.cand.passes, t.cand.valid));
+  const q = benjaminiHochberg(p);
+  const flags = new Map(eligible.map((t, i) => [t, { p: p[i]!, q: q[i]! }]));
+  return tasks.map((t) => (flags.has(t) ? { ...t, barnard: flags.get(t)! } : t));
 }
 
 function side(task: TaskResults): TaskSide {

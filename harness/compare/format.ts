@@ -45,6 +45,10 @@ export function formatComparison(c: Comparison, options: { top?: number } = {}):
     for (const t of c.newlyBroken.slice(0, top)) lines.push(`  ${taskLine(t)}`);
     if (c.newlyBroken.length > top) lines.push(`  … and ${c.newlyBroken.length - top} more`);
   }
+  if (c.flagged.length) {
+    lines.push('', `changed on their own (Barnard's exact test, BH q < 0.1; ${c.flagged.length}):`);
+    for (const t of c.flagged.slice(0, top)) lines.push(`  ${taskLine(t)}  q=${t.barnard!.q.toPrecision(2)}`);
+  }
   const down = c.tasks.filter((t) => t.diff < 0).slice(0, top);
   const up = c.tasks.filter((t) => t.diff > 0).reverse().slice(0, top);
   if (down.length) lines.push('', 'most regressed:', ...down.map((t) => `  ${taskLine(t)}`));

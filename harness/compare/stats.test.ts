@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterBootstrap, mcnemarExact, normalQuantile, pairedDifference, passAtK, passHatK, studentTCdf, studentTQuantile, tasksNeeded } from './stats.ts';
+import { barnardExact, benjaminiHochberg, clusterBootstrap, mcnemarExact, normalQuantile, pairedDifference, passAtK, passHatK, studentTCdf, studentTQuantile, tasksNeeded } from './stats.ts';
 
 describe('Student t', () => {
   it('quantiles match the tables', () => {
@@ -70,5 +70,27 @@ describe('normal quantile and sizing', () => {
     const { ci } = clusterBootstrap([0.2, 0.2, 0.2], { samples: 200 });
     expect(ci[0]).toBeCloseTo(0.2, 12);
     expect(ci[1]).toBeCloseTo(0.2, 12);
+  });
+});
+
+describe('per-task flags', () => {
+  it("Barnard's exact test matches scipy.stats.barnard_exact", () => {
+    // ../shared/reference/ci-regression.md §1: 3/3 → 0/3: 0.031, 5/5 → 0/5: 0.002, 5/5 → 1/5: 0.014.
+    expect(barnardExact(3, 3, 0, 3)).toBeCloseTo(0.03125, 6);
+    expect(barnardExact(5, 5, 0, 5)).toBeCloseTo(0.00195, 4);
+    // 5/5 → 1/5: 4/5 → 0/5 has exactly the same Wald statistic (0.8/√0.096). scipy's floating
+    // point drops that tie and reports 0.014; the test's definition (|T| ≥ |T_obs|) keeps it,
+    // and the largest chance is then at π = ½: 2·(1 + 5 + 5)/1024.
+    expect(barnardExact(5, 5, 1, 5)).toBeCloseTo(22 / 1024, 9);
+    expect(barnardExact(2, 5, 2, 5)).toBe(1);
+  });
+
+  it('Benjamini–Hochberg q-values', () => {
+    // R: p.adjust(c(0.01, 0.04, 0.03, 0.2), "BH") = 0.04 0.0533 0.0533 0.2
+    const q = benjaminiHochberg([0.01, 0.04, 0.03, 0.2]);
+    expect(q[0]).toBeCloseTo(0.04, 12);
+    expect(q[1]).toBeCloseTo(0.0533333, 6);
+    expect(q[2]).toBeCloseTo(0.0533333, 6);
+    expect(q[3]).toBeCloseTo(0.2, 12);
   });
 });
