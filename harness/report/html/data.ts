@@ -429,7 +429,7 @@ export function transcriptOf(events: readonly EventRecord[]): { transcriptSource
       case 'agent.command': {
         const cmd = typeof e.command === 'string' ? e.command : Array.isArray(e.argv) ? (e.argv as unknown[]).map(String).join(' ') : '';
         command = out.length;
-        out.push({ kind: 'command', attempt, t: e.t, command: cap(cmd, 16 * 1024), output: '' });
+        out.push({ kind: 'command', attempt, t: e.t, command: cap(cmd, 16 * 1024), output: '', ...(typeof e.command === 'string' ? {} : { launch: true }) });
         break;
       }
       case 'agent.output': {

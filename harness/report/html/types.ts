@@ -160,7 +160,17 @@ export type TranscriptEntry =
       readonly note?: string;
     }
   | { readonly kind: 'tool'; readonly attempt: number; readonly t?: string; readonly id?: string; readonly name: string; readonly input: string; readonly output?: string; readonly isError?: boolean }
-  | { readonly kind: 'command'; readonly attempt: number; readonly t?: string; readonly command: string; readonly output: string; readonly exitCode?: number; readonly durationMs?: number }
+  | {
+      readonly kind: 'command';
+      readonly attempt: number;
+      readonly t?: string;
+      readonly command: string;
+      readonly output: string;
+      readonly exitCode?: number;
+      readonly durationMs?: number;
+      /** The agent's own process (its CLI started by the harness), not a command it ran. */
+      readonly launch?: boolean;
+    }
   | { readonly kind: 'message'; readonly attempt: number; readonly t?: string; readonly text: string }
   | { readonly kind: 'score'; readonly attempt: number; readonly t?: string; readonly value?: number; readonly passed?: boolean; readonly explanation?: string }
   | { readonly kind: 'note'; readonly attempt: number; readonly t?: string; readonly text: string };

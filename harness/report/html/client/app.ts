@@ -216,7 +216,7 @@ function renderRuns(): HTMLElement {
               'td',
               { class: 'compare' },
               c
-                ? h('span', { title: c.reasons.join('\n') }, h('span', { class: `verdict ${c.verdict}` }, c.verdict), c.delta ? ` Δ ${pts(c.delta.mean)} [${pts(c.delta.ci[0])}, ${pts(c.delta.ci[1])}]` : '', c.newlyBroken.length ? h('span', { class: 'small fail-text' }, ` · ${c.newlyBroken.length} broken`) : '', c.newlyFixed.length ? h('span', { class: 'small pass-text' }, ` · ${c.newlyFixed.length} fixed`) : '')
+                ? h('span', { title: c.reasons.join('\n') }, h('span', { class: `verdict ${c.verdict}` }, c.verdict), c.delta ? ` Δ ${pts(c.delta.mean)} [${(c.delta.ci[0] * 100).toFixed(1)}, ${(c.delta.ci[1] * 100).toFixed(1)}]` : '', c.newlyBroken.length ? h('span', { class: 'small fail-text' }, ` · ${c.newlyBroken.length} broken`) : '', c.newlyFixed.length ? h('span', { class: 'small pass-text' }, ` · ${c.newlyFixed.length} fixed`) : '')
                 : run.baseline
                   ? h('span', { class: 'muted' }, 'the base')
                   : '',
@@ -349,7 +349,15 @@ function renderSamplesPage(main: HTMLElement, params: URLSearchParams): void {
     const q = new URLSearchParams(p);
     if (f === 'all') q.delete('filter');
     else q.set('filter', f);
-    chips.append(h('a', { href: samplesHash(q), class: `chip ${f}${current === f ? ' on' : ''}`, 'data-filter': f }, f, h('span', { class: 'n' }, fmtInt(count(f)))));
+    const go = (ev: Event): void => {
+      // From the live parameters: the search box changes them without a new route.
+      ev.preventDefault();
+      const now = new URLSearchParams(p);
+      if (f === 'all') now.delete('filter');
+      else now.set('filter', f);
+      location.hash = samplesHash(now);
+    };
+    chips.append(h('a', { href: samplesHash(q), class: `chip ${f}${current === f ? ' on' : ''}`, 'data-filter': f, onclick: go }, f, h('span', { class: 'n' }, fmtInt(count(f)))));
   }
   const search = h('input', { type: 'search', placeholder: 'Search sample, task or error kind', value: p.get('q') ?? '', 'aria-label': 'Search samples' });
   const controls = h('div', { class: 'controls' }, chips, search);
@@ -378,33 +386,51 @@ function renderSamplesPage(main: HTMLElement, params: URLSearchParams): void {
     const q = new URLSearchParams(p);
     q.set('sort', c.key);
     q.set('dir', dir);
-    head.append(h('th', { class: c.num ? 'num' : undefined, 'aria-sort': sorted ? (p.get('dir') === 'desc' ? 'descending' : 'ascending') : undefined }, h('a', { href: samplesHash(q) }, c.label, sorted ? (p.get('dir') === 'desc' ? ' ▼' : ' ▲') : '')));
+    const go = (ev: Event): void => {
+      ev.preventDefault();
+      const now = new URLSearchParams(p);
+      now.set('sort', c.key);
+      now.set('dir', dir);
+      location.hash = samplesHash(now);
+    };
+    head.append(h('th', { class: c.num ? 'num' : undefined, 'aria-sort': sorted ? (p.get('dir') === 'desc' ? 'descending' : 'ascending') : undefined }, h('a', { href: samplesHash(q), onclick: go }, c.label, sorted ? (p.get('dir') === 'desc' ? ' ▼' : ' ▲') : '')));
   }
   const tbody = h('tbody', {});
   table.append(h('thead', {}, head), tbody);
   const status = h('p', { class: 'muted small status' });
 
+  let generation = 0;
+  const rowOf = (s: SampleRow): HTMLElement => {
+    const tr = h('tr', { class: `row ${s.outcome}`, 'data-sample': keyOf(s) });
+    if (multi) tr.append(h('td', { class: 'small' }, runs.get(s.run)?.label ?? s.run));
+    tr.append(
+      h('td', {}, h('a', { href: sampleHref(s) }, s.id), s.changed ? h('span', { class: 'tag changed', title: 'the task changed against the baseline or between runs' }, 'changed') : null),
+      h('td', { class: 'num' }, s.epoch),
+      h('td', {}, badge(s.outcome, s.errorKind ? `error: ${s.errorKind}` : s.outcome)),
+      h('td', { class: 'num' }, fmtScore(s.score)),
+      h('td', { class: 'num' }, s.attempts),
+      h('td', { class: 'num' }, fmtTokens(s.tokens)),
+      h('td', { class: 'num' }, fmtCost(s.costUsd)),
+      h('td', { class: 'num' }, fmtMs(s.durationMs)),
+    );
+    return tr;
+  };
   const fill = (): void => {
     const rows = selectRows(p);
     lastList = rows;
     lastListHash = samplesHash(p);
-    const frag = document.createDocumentFragment();
-    for (const s of rows) {
-      const tr = h('tr', { class: `row ${s.outcome}`, 'data-sample': keyOf(s) });
-      if (multi) tr.append(h('td', { class: 'small' }, runs.get(s.run)?.label ?? s.run));
-      tr.append(
-        h('td', {}, h('a', { href: sampleHref(s) }, s.id), s.changed ? h('span', { class: 'tag changed', title: 'the task changed against the baseline or between runs' }, 'changed') : null),
-        h('td', { class: 'num' }, s.epoch),
-        h('td', {}, badge(s.outcome, s.errorKind ? `error: ${s.errorKind}` : s.outcome)),
-        h('td', { class: 'num' }, fmtScore(s.score)),
-        h('td', { class: 'num' }, s.attempts),
-        h('td', { class: 'num' }, fmtTokens(s.tokens)),
-        h('td', { class: 'num' }, fmtCost(s.costUsd)),
-        h('td', { class: 'num' }, fmtMs(s.durationMs)),
-      );
-      frag.append(tr);
-    }
-    tbody.replaceChildren(frag);
+    // The first screenful at once, the rest in slices after it is painted: a table of
+    // thousands of samples shows as fast as one of a hundred.
+    const gen = ++generation;
+    const slice = (from: number, size: number): void => {
+      if (gen !== generation) return;
+      const frag = document.createDocumentFragment();
+      for (const s of rows.slice(from, from + size)) frag.append(rowOf(s));
+      tbody.append(frag);
+      if (from + size < rows.length) setTimeout(() => slice(from + size, 400), 0);
+    };
+    tbody.replaceChildren();
+    slice(0, 100);
     status.textContent = `${fmtInt(rows.length)} of ${fmtInt(report!.samples.length)} samples`;
     if (!rows.length) tbody.append(h('tr', {}, h('td', { colspan: String(COLUMNS.length), class: 'muted empty' }, 'No sample matches.')));
   };
@@ -628,8 +654,8 @@ function entryView(e: TranscriptEntry): HTMLElement {
     case 'command':
       return h(
         'details',
-        { class: 'entry command' },
-        h('summary', {}, h('span', { class: 'who' }, '$'), h('code', {}, ` ${preview(e.command)}`), h('span', { class: 'muted small' }, [e.exitCode !== undefined ? ` exit ${e.exitCode}` : '', e.durationMs !== undefined ? ` · ${fmtMs(e.durationMs)}` : ''].join(''))),
+        { class: e.launch ? 'entry launch' : 'entry command' },
+        h('summary', {}, h('span', { class: 'who' }, e.launch ? 'agent process' : '$'), h('code', {}, ` ${preview(e.command)}`), h('span', { class: 'muted small' }, [e.exitCode !== undefined ? ` exit ${e.exitCode}` : '', e.durationMs !== undefined ? ` · ${fmtMs(e.durationMs)}` : ''].join(''))),
         h('pre', {}, e.command),
         h('div', { class: 'label' }, 'output'),
         h('pre', { class: 'out' }, e.output || '(no output)'),
