@@ -6,6 +6,9 @@ export { compareArms, COMPARE_DEFAULTS, type Comparison, type CompareOptions, ty
 export { loadArm, type Arm } from './compare/arm.ts';
 export { compareCommand, saveBaseline } from './commands/compare.ts';
 export { readRunDir, type RunView } from './log/reader.ts';
+export { writeReport, type WriteReportOptions } from './report/html/writer.ts';
+export { writeCiOutputs, type CiOutputOptions } from './report/ci/outputs.ts';
+export { buildTrajectory, checkTrajectory } from './log/trajectory.ts';
 export { checkTasks, type CheckOptions, type CheckResult, type TaskProblem } from './commands/check.ts';
 export { resolveConfig, type UserConfig, type ResolvedConfig } from './config.ts';
 export { defineConfig, defineTask, defineScorer, defineFilter, type CagebenchConfig, type TaskDefinition, type TaskScorer, type ScorerFunction } from './define.ts';
