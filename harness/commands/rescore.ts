@@ -5,7 +5,7 @@
 // the scorer, as the runner calls it. Only the workdir is restored: a verifier that reads
 // state elsewhere (/tmp, $HOME, a service the agent started) may score differently.
 // The result is a new run directory whose run.json names the run it was rescored from.
-import { cp, mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,6 +17,7 @@ import { newRunId, resolveConfig, type ResolvedConfig } from '../config.ts';
 import { CagebenchError, ConfigError, sampleError } from '../errors.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLE_ERRORS } from '../exit-codes.ts';
 import { LOG_VERSION, type AttemptRecord, type ResultRecord, type RunRecord, type SummaryRecord } from '../log/schema.ts';
+import { readRunDir } from '../log/reader.ts';
 import { EventLog, readJson, samplePaths, writeJsonAtomic } from '../log/writer.ts';
 import { waitHealthy } from '../runner/healthcheck.ts';
 import { withHostEnv } from '../runner/host-env.ts';
@@ -140,7 +141,7 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
   const current = new Map(resolved.map((t) => [t.id, t]));
   const jobs: Job[] = [];
   const notRescored: NotRescored[] = [];
-  for (const result of await readResults(from)) {
+  for (const result of (await readRunDir(from)).results) {
     const why = (reason: string, scored = true): void => void notRescored.push({ sampleId: result.sampleId, reason, scored });
     if (result.outcome === 'error') {
       why(`ended in ${result.error?.kind ?? 'an'} error (${result.error?.message.split('\n')[0] ?? 'no message'}): it has no score to rescore`, false);
@@ -261,13 +262,6 @@ export function deltaOf(samples: readonly SampleDelta[]): string {
   const mean = (pick: (s: SampleDelta) => number): string => (scored.length ? (scored.reduce((n, s) => n + pick(s), 0) / scored.length).toFixed(2) : 'n/a');
   const tail = errors ? `; ${errors} ended in an error` : '';
   return `rescored ${samples.length} samples: changed ${changed} (up ${up}, down ${down}), mean ${mean((s) => s.before.score!)} → ${mean((s) => s.after.score!)}${tail}`;
-}
-
-/** Every result.json in the run, by sample id. */
-async function readResults(runDir: string): Promise<ResultRecord[]> {
-  const ids = await readdir(join(runDir, 'samples')).catch(() => [] as string[]);
-  const results = await Promise.all(ids.map((id) => readJson<ResultRecord>(samplePaths(runDir, id).result).catch(() => undefined)));
-  return results.filter((r): r is ResultRecord => typeof r?.outcome === 'string').sort((a, b) => a.sampleId.localeCompare(b.sampleId));
 }
 
 /**
