@@ -90,6 +90,17 @@ describe('the packed package, installed into an empty project', () => {
     const summary = JSON.parse(r.stdout) as { counts: { pass: number; error: number } };
     expect(summary.counts).toMatchObject({ pass: 1, error: 0 });
     expect(await readdir(join(project, 'runs', 'packed'))).toEqual(expect.arrayContaining(['run.json', 'summary.json', 'samples']));
+
+    // The installed package carries the report's page and builds its client; baseline save and compare answer.
+    const report = await sh('npx', ['--no-install', 'cagebench', 'report', join('runs', 'packed'), '-o', 'report'], { cwd: project });
+    expect(report.code, report.stderr).toBe(0);
+    expect(await readdir(join(project, 'report'))).toEqual(expect.arrayContaining(['index.html', 'app.js', 'style.css', 'data']));
+    expect((await readFile(join(project, 'report', 'app.js'), 'utf8')).length).toBeGreaterThan(1000);
+    const saved = await sh('npx', ['--no-install', 'cagebench', 'baseline', 'save', join('runs', 'packed'), '-o', 'baseline.json'], { cwd: project });
+    expect(saved.code, saved.stderr).toBe(0);
+    const compared = await sh('npx', ['--no-install', 'cagebench', 'compare', 'baseline.json', join('runs', 'packed'), '--min-pairs', '1'], { cwd: project });
+    expect(compared.code, compared.stdout + compared.stderr).toBe(0);
+    expect(compared.stdout).toMatch(/^PASS/);
   });
 
   it('a TypeScript program imports run from cagebench, passes a defineScorer scorer, and gets typed results', async () => {
