@@ -9,6 +9,7 @@ import { ConfigError } from './errors.ts';
 import type { RunConfigRecord } from './log/schema.ts';
 import type { ScorerFunction, TaskDefinition } from './define.ts';
 import type { CompareOptions } from './compare/compare.ts';
+import { parseShard, type Shard } from './runner/shard.ts';
 
 export interface UserConfig {
   /** Harbor task dirs, folders of them, or suite YAML files. */
@@ -35,6 +36,8 @@ export interface UserConfig {
   readonly limit?: number;
   /** Only tasks whose id matches this glob. */
   readonly task?: string;
+  /** `i/n`: run only shard i of n (harness/runner/shard.ts); `cagebench merge` joins the shards. */
+  readonly shard?: string;
   /** Parent directory of run directories. @default ./runs */
   readonly out?: string;
   /** @default a timestamp and a random suffix */
@@ -135,6 +138,8 @@ export interface ResolvedConfig {
   readonly buildConcurrency: number;
   readonly limit?: number;
   readonly task?: string;
+  /** `--shard i/n`, parsed (1 ≤ index ≤ count). */
+  readonly shard?: Shard;
   readonly out: string;
   readonly runId: string;
   readonly timeoutMultiplier: number;
@@ -204,6 +209,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     buildConcurrency: user.buildConcurrency ?? 2,
     limit: user.limit,
     task: user.task,
+    ...(user.shard !== undefined ? { shard: parseShard(user.shard) } : {}),
     out: resolve(user.out ?? 'runs'),
     runId,
     timeoutMultiplier: user.timeoutMultiplier ?? 1,

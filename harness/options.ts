@@ -59,6 +59,7 @@ export const RUN_OPTIONS = {
   buildConcurrency: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'image builds at once', defaultText: '2' },
   limit: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'only the first N tasks' },
   task: { value: { type: 'string' }, arg: '<glob>', description: 'only tasks whose id matches' },
+  shard: { value: { type: 'string', pattern: /^\s*\d+\s*\/\s*\d+\s*$/, rule: 'must be i/n with 1 <= i <= n, e.g. 2/3 (the second of three shards)' }, arg: '<i/n>', description: "run only shard i of n: the tasks dealt to it by sorted id (all epochs of a task together); 'cagebench merge' joins the shards" },
   out: { value: { type: 'path' }, arg: '<dir>', description: 'parent directory of run directories', defaultText: './runs' },
   runId: { value: { type: 'string', pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, rule: "may hold letters, digits, '.', '_' and '-' only" }, arg: '<id>', description: 'name of the run directory', defaultText: 'time and a random suffix' },
   timeoutMultiplier: { value: { type: 'number', positive: true }, arg: '<x>', description: 'scale every phase timeout', defaultText: '1' },

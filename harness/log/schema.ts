@@ -67,6 +67,32 @@ export interface RunRecord {
   readonly harness: { readonly name: 'cagebench'; readonly version: string; readonly node: string };
   readonly config: RunConfigRecord;
   readonly tasks: readonly TaskRef[];
+  /** A shard of a run (`--shard i/n`): `tasks` are this shard's; the split is described here. */
+  readonly shard?: ShardRecord;
+  /** A run joined from shards by `cagebench merge`. */
+  readonly mergedFrom?: MergedFromRecord;
+}
+
+/**
+ * How a run's tasks were split (harness/runner/shard.ts): ids sorted by code unit and dealt
+ * round-robin, all epochs of a task in its shard. Shards of one run agree on everything but
+ * `index`.
+ */
+export interface ShardRecord {
+  /** 1-based: `--shard index/count`. */
+  readonly index: number;
+  readonly count: number;
+  /** The whole run's task ids (after --task and --limit), in the run's order. */
+  readonly allTasks: readonly string[];
+  /** sha256 over the whole run's task ids and digests, in that order. */
+  readonly tasksDigest: string;
+}
+
+/** Where a merged run came from: each shard's run directory, in shard order. */
+export interface MergedFromRecord {
+  readonly shards: readonly { readonly dir: string; readonly runId: string; readonly shard: string; readonly status?: RunStatus }[];
+  /** Shards left out with --allow-partial (`2/3`): their tasks are not in this run. */
+  readonly missing?: readonly string[];
 }
 
 /** Token counts as the agent itself reported them (the bridge's `ModelUsageRecord` is the reference). */
@@ -251,6 +277,8 @@ export interface SummaryRecord {
   readonly version: typeof LOG_VERSION;
   readonly runId: string;
   readonly status: RunStatus;
+  /** A shard's summary: which one (`2/3`); its counts are this shard's alone. */
+  readonly shard?: string;
   /** What interrupted an `interrupted` run: a signal (Ctrl-C), or the Docker engine gone longer than --engine-grace. */
   readonly interruptedBy?: 'signal' | 'engine';
   /** Times the Docker engine stopped answering during this invocation, when it did. */
