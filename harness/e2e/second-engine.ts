@@ -8,7 +8,16 @@
 // and where bridged traffic goes through iptables (br_netfilter, FORWARD policy DROP, as
 // here) containers on its user-defined networks cannot reach each other. Tests that need a
 // sandbox with network `none` (the oracle and nop agents) run on it unchanged.
-import { spawn, type ChildProcess } from 'node:child_process';
+//
+// With `tls: true` it is a *remote* engine as far as cagebench can tell: its network
+// namespace is a named one made for it, joined to the host by a veth pair on a /30 of
+// 10.251.0.0/16 that no route here overlaps, and it listens there on tcp://ADDR:2376 with
+// mutual TLS (a CA, a server and a client certificate made with openssl for it; without the
+// client certificate it refuses). Its unix socket stays, for the test's own bookkeeping.
+// With `bridge: true` as well, it has a default bridge, iptables rules and forwarding of
+// its own, all inside that namespace (the host's are never touched), and host.docker.internal
+// (--host-gateway-ip) is the host's end of the veth, as a remote engine's would be the harness.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
@@ -28,6 +37,22 @@ export interface SecondEngineOptions {
   readonly dockerdArgs?: readonly string[];
   /** Give up when /_ping has not answered after this long. @default 30000 */
   readonly startTimeoutMs?: number;
+  /** Also listen on tcp://ADDR:2376 with mutual TLS, ADDR being its end of a veth pair to the host (see `remote`). */
+  readonly tls?: boolean;
+  /** With `tls`: a default bridge (and iptables, forwarding, NAT) inside its own namespace; host-gateway is the host's veth end. */
+  readonly bridge?: boolean;
+}
+
+/** How to reach a `tls` engine as a remote one. */
+export interface RemoteEndpoint {
+  /** For DOCKER_HOST: `tcp://10.251.X.Y:2376`. */
+  readonly host: string;
+  /** For DOCKER_CERT_PATH: ca.pem, cert.pem and key.pem of a client the engine trusts. */
+  readonly certPath: string;
+  /** The host's own address on the veth pair (what the engine's containers reach the host at). */
+  readonly hostAddress: string;
+  /** DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, as a user would set them. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 export interface SecondEngine {
@@ -37,6 +62,8 @@ export interface SecondEngine {
   readonly docker: Dockerode;
   /** The temp dir holding everything of this engine. */
   readonly dir: string;
+  /** Set with `tls: true`. */
+  readonly remote?: RemoteEndpoint;
   /** dockerd's (and its containerd's) output, appended on every start. */
   readonly logFile: string;
   readonly running: boolean;
@@ -67,6 +94,10 @@ const ENGINE_PROCESS = /^(dockerd|containerd|containerd-shim.*|runc|docker-proxy
 
 /** dockerds this process started and has not stopped: stopped when the process exits. */
 const live = new Set<ChildProcess>();
+/** Network namespaces and host veth ends this process made and has not removed: removed when it exits. */
+const liveNets = new Map<string, string>();
+/** The /16 the veth pairs of `tls` engines take their /30s from. */
+const VETH_OCTET = 251;
 let exitHookInstalled = false;
 
 export async function startSecondEngine(options: SecondEngineOptions = {}): Promise<SecondEngine> {
@@ -82,6 +113,7 @@ export async function startSecondEngine(options: SecondEngineOptions = {}): Prom
     throw err;
   }
   try {
+    await engine.prepareNetwork();
     await engine.start();
     await loadImages(options.from ?? (process.env.DOCKER_HOST || 'unix:///var/run/docker.sock'), engine, options.images ?? DEFAULT_IMAGES);
   } catch (err) {
@@ -91,9 +123,20 @@ export async function startSecondEngine(options: SecondEngineOptions = {}): Prom
   return engine;
 }
 
+interface OwnNet {
+  readonly netns: string;
+  readonly hostLink: string;
+  readonly nsLink: string;
+  readonly hostAddress: string;
+  readonly engineAddress: string;
+  readonly bridge: boolean;
+}
+
 class Engine implements SecondEngine {
   readonly host: string;
   readonly logFile: string;
+  remote: RemoteEndpoint | undefined;
+  private readonly net: OwnNet | undefined;
   private client: Dockerode | undefined;
   private readonly socket: string;
   private readonly execRoot: string;
@@ -115,6 +158,31 @@ class Engine implements SecondEngine {
     this.logFile = join(dir, 'dockerd.log');
     this.cgroupName = `cagebench-e2e-${tag}`;
     this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    if (options.bridge && !options.tls) throw new Error('second engine: bridge needs tls (a named network namespace joined to the host)');
+    let tcp: string[] = [];
+    if (options.tls) {
+      const [hostAddress, engineAddress] = pickVethPair();
+      const net: OwnNet = { netns: `cb-${tag}`, hostLink: `cbh${tag}`.slice(0, 15), nsLink: `cbn${tag}`.slice(0, 15), hostAddress, engineAddress, bridge: options.bridge ?? false };
+      this.net = net;
+      const tlsDir = join(dir, 'tls');
+      tcp = [
+        `--host=tcp://${engineAddress}:2376`,
+        '--tlsverify',
+        `--tlscacert=${join(tlsDir, 'ca.pem')}`,
+        `--tlscert=${join(tlsDir, 'server-cert.pem')}`,
+        `--tlskey=${join(tlsDir, 'server-key.pem')}`,
+      ];
+      this.remote = {
+        host: `tcp://${engineAddress}:2376`,
+        certPath: join(tlsDir, 'client'),
+        hostAddress,
+        env: { DOCKER_HOST: `tcp://${engineAddress}:2376`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: join(tlsDir, 'client') },
+      };
+    }
+    // Inside its own named namespace a bridge, iptables and forwarding are its alone.
+    const networking = this.net?.bridge
+      ? [`--bip=172.31.${randomBytes(1).readUInt8()}.1/24`, `--host-gateway-ip=${this.net.hostAddress}`]
+      : ['--bridge=none', '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--ip-masq=false'];
     this.args = [
       // Not /etc/docker/daemon.json: the machine's hosts, bip or pools there are the main engine's.
       `--config-file=${join(dir, 'daemon.json')}`,
@@ -126,13 +194,10 @@ class Engine implements SecondEngine {
       `--containerd-namespace=${this.cgroupName}`,
       `--containerd-plugins-namespace=${this.cgroupName}-plugins`,
       `--cgroup-parent=/${this.cgroupName}`,
-      // In its own network namespace (see start()), and even there no bridge, no iptables
-      // rules, no sysctls: the host's networking stays the main engine's alone.
-      '--bridge=none',
-      '--iptables=false',
-      '--ip6tables=false',
-      '--ip-forward=false',
-      '--ip-masq=false',
+      // In its own network namespace (see start()), and (unless asked for a bridge) even there
+      // no bridge, no iptables rules, no sysctls: the host's networking stays the main engine's alone.
+      ...networking,
+      ...tcp,
       // User-defined networks get subnets no other engine here uses.
       `--default-address-pool=base=10.${pickPoolOctet()}.0.0/16,size=24`,
       ...(options.dockerdArgs ?? []),
@@ -152,6 +217,26 @@ class Engine implements SecondEngine {
     return ping(this.socket, 1000);
   }
 
+  /**
+   * For `tls`: the certificates, and the named namespace joined to the host by a veth pair.
+   * Kept across stop() and start(); removed by dispose() (and when this process exits).
+   */
+  async prepareNetwork(): Promise<void> {
+    const net = this.net;
+    if (!net) return;
+    await makeCertificates(join(this.dir, 'tls'), net.engineAddress);
+    liveNets.set(net.netns, net.hostLink);
+    installExitHook();
+    await run('ip', ['netns', 'add', net.netns]);
+    await run('ip', ['link', 'add', net.hostLink, 'type', 'veth', 'peer', 'name', net.nsLink]);
+    await run('ip', ['link', 'set', net.nsLink, 'netns', net.netns]);
+    await run('ip', ['addr', 'add', `${net.hostAddress}/30`, 'dev', net.hostLink]);
+    await run('ip', ['link', 'set', net.hostLink, 'up']);
+    await run('ip', ['-n', net.netns, 'addr', 'add', `${net.engineAddress}/30`, 'dev', net.nsLink]);
+    await run('ip', ['-n', net.netns, 'link', 'set', net.nsLink, 'up']);
+    await run('ip', ['-n', net.netns, 'link', 'set', 'lo', 'up']);
+  }
+
   async start(): Promise<void> {
     if (this.disposing) throw new Error(`second engine ${this.dir}: start() after dispose()`);
     if (this.child) return;
@@ -161,9 +246,10 @@ class Engine implements SecondEngine {
     writeSync(log, `--- cagebench second engine: start at ${new Date().toISOString()} ---\n`);
     // Its own network namespace: a dockerd with --bridge=none deletes any link named docker0
     // it can see, which would take the main engine's bridge away from every other test.
-    const unshare = findOnPath('unshare', ['/usr/bin', '/bin']);
-    if (!unshare) throw new Error(`second engine: needs unshare (util-linux) to keep its dockerd off the host's network`);
-    const daemon = [unshare, '--net', '--', this.dockerd, ...this.args];
+    // With `tls`, the named one prepareNetwork() made (nsenter keeps the host's mount namespace).
+    const enter = this.net ? findOnPath('nsenter', ['/usr/bin', '/bin']) : findOnPath('unshare', ['/usr/bin', '/bin']);
+    if (!enter) throw new Error(`second engine: needs ${this.net ? 'nsenter' : 'unshare'} (util-linux) to keep its dockerd off the host's network`);
+    const daemon = this.net ? [enter, `--net=/run/netns/${this.net.netns}`, '--', this.dockerd, ...this.args] : [enter, '--net', '--', this.dockerd, ...this.args];
     // --pdeathsig: should this process die without dispose(), dockerd shuts down cleanly with it.
     const setpriv = findOnPath('setpriv', ['/usr/bin', '/bin']);
     const [cmd, argv] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', ...daemon]] : [daemon[0]!, daemon.slice(1)];
@@ -234,6 +320,10 @@ class Engine implements SecondEngine {
     for (const pid of await pidsMentioning(this.dir)) found.push(`process ${pid}: ${(await cmdline(pid)).slice(0, 160)}`);
     for (const m of await mountsUnder(this.dir)) found.push(`mount ${m}`);
     for (const c of await cgroupDirs(this.cgroupName)) found.push(`cgroup ${c}`);
+    if (this.net) {
+      if (existsSync(`/run/netns/${this.net.netns}`)) found.push(`network namespace ${this.net.netns}`);
+      if (existsSync(`/sys/class/net/${this.net.hostLink}`)) found.push(`link ${this.net.hostLink}`);
+    }
     return found;
   }
 
@@ -265,6 +355,16 @@ class Engine implements SecondEngine {
     await attempt('removing cgroups', async () => {
       for (const c of await cgroupDirs(this.cgroupName)) await rmdirTree(c);
     });
+    const net = this.net;
+    if (net) {
+      await attempt(`removing network namespace ${net.netns} and link ${net.hostLink}`, async () => {
+        removeNet(net.netns, net.hostLink);
+        if (!(await waitUntil(() => !existsSync(`/sys/class/net/${net.hostLink}`) && !existsSync(`/run/netns/${net.netns}`), 5_000))) {
+          throw new Error(`still there after ip netns delete / ip link delete`);
+        }
+        liveNets.delete(net.netns);
+      });
+    }
     if (problems.length) throw new Error(`second engine ${this.host}: dispose left work undone:\n  ${problems.join('\n  ')}`);
   }
 
@@ -285,12 +385,7 @@ class Engine implements SecondEngine {
       live.delete(child);
       if (this.child === child) this.child = undefined;
     });
-    if (!exitHookInstalled) {
-      exitHookInstalled = true;
-      process.once('exit', () => {
-        for (const c of live) c.kill('SIGTERM');
-      });
-    }
+    installExitHook();
   }
 
   /** A pid from a pid file, only while that process still belongs to this engine. */
@@ -306,6 +401,72 @@ class Engine implements SecondEngine {
       return false;
     }
   }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const c of live) c.kill('SIGTERM');
+    // Deleting the name is safe with dockerd still in it: the namespace (and its veth end) goes when dockerd does.
+    for (const [netns, link] of liveNets) removeNet(netns, link);
+  });
+}
+
+/** Delete a namespace's name and the host's veth end (which takes the other end with it). Synchronous, never throws. */
+function removeNet(netns: string, hostLink: string): void {
+  if (existsSync(`/sys/class/net/${hostLink}`)) spawnSync('ip', ['link', 'delete', hostLink], { stdio: 'ignore' });
+  if (existsSync(`/run/netns/${netns}`)) spawnSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' });
+}
+
+/** A /30 of 10.251.0.0/16 that no route here overlaps: [the host's end, the engine's end]. */
+function pickVethPair(): [string, string] {
+  const taken = new Set<number>();
+  try {
+    for (const line of readFileSync('/proc/net/route', 'utf8').split('\n').slice(1)) {
+      const [, dest, , , , , , mask] = line.trim().split(/\s+/);
+      if (!dest || !mask || Number.parseInt(mask, 16) === 0) continue;
+      const d = littleEndian(dest);
+      const m = littleEndian(mask);
+      // Any route covering part of 10.251.X.0/24 takes that whole /24 out of the draw.
+      for (let x = 0; x < 256; x++) {
+        const cand = ((10 << 24) | (VETH_OCTET << 16) | (x << 8)) >>> 0;
+        const common = (m & 0xffffff00) >>> 0;
+        if (((d & common) >>> 0) === ((cand & common) >>> 0)) taken.add(x);
+      }
+    }
+  } catch {
+    // no procfs route table: any will do
+  }
+  const free = Array.from({ length: 256 }, (_, x) => x).filter((x) => !taken.has(x));
+  if (!free.length) throw new Error(`second engine: every 10.${VETH_OCTET}.X.0/24 is routed on this machine; no address is free for the veth pair`);
+  const x = free[randomBytes(1).readUInt8() % free.length]!;
+  const base = 4 * (randomBytes(1).readUInt8() % 64);
+  return [`10.${VETH_OCTET}.${x}.${base + 1}`, `10.${VETH_OCTET}.${x}.${base + 2}`];
+}
+
+/**
+ * A CA, a server certificate for `ip` and a client certificate, with openssl, in `dir`:
+ * ca.pem, server-cert.pem, server-key.pem, and client/{ca,cert,key}.pem (DOCKER_CERT_PATH's layout).
+ */
+async function makeCertificates(dir: string, ip: string): Promise<void> {
+  const client = join(dir, 'client');
+  await mkdir(client, { recursive: true });
+  const f = (name: string): string => join(dir, name);
+  const key = (out: string): Promise<void> => run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', out]);
+  await key(f('ca-key.pem'));
+  await run('openssl', ['req', '-new', '-x509', '-days', '2', '-key', f('ca-key.pem'), '-subj', '/CN=cagebench test CA', '-out', f('ca.pem')]);
+  const sign = async (name: string, cn: string, ext: string): Promise<void> => {
+    await key(f(`${name}-key.pem`));
+    await run('openssl', ['req', '-new', '-key', f(`${name}-key.pem`), '-subj', `/CN=${cn}`, '-out', f(`${name}.csr`)]);
+    await writeFile(f(`${name}.ext`), ext);
+    await run('openssl', ['x509', '-req', '-days', '2', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-extfile', f(`${name}.ext`), '-out', f(`${name}-cert.pem`)]);
+  };
+  await sign('server', ip, `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`);
+  await sign('client', 'cagebench test client', 'extendedKeyUsage=clientAuth\n');
+  await writeFile(join(client, 'ca.pem'), await readFile(f('ca.pem')));
+  await writeFile(join(client, 'cert.pem'), await readFile(f('client-cert.pem')));
+  await writeFile(join(client, 'key.pem'), await readFile(f('client-key.pem')), { mode: 0o600 });
 }
 
 /** Copy images from the main engine, each through a cached `docker save` file named by its image id. */
