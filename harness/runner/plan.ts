@@ -19,7 +19,12 @@ export function sampleId(taskId: string, epoch: number): string {
 
 /** Every sample of the run, epoch-major so a partial run covers every task early. */
 export function planSamples(tasks: readonly Task[], epochs: number): Sample[] {
-  const samples: Sample[] = [];
+  return planOrder(tasks, epochs);
+}
+
+/** planSamples' order for anything with an id (merge plans from run.json's task refs). */
+export function planOrder<T extends { readonly id: string }>(tasks: readonly T[], epochs: number): { readonly id: string; readonly task: T; readonly epoch: number }[] {
+  const samples: { id: string; task: T; epoch: number }[] = [];
   for (let epoch = 1; epoch <= epochs; epoch++) {
     for (const task of tasks) samples.push({ id: sampleId(task.id, epoch), task, epoch });
   }

@@ -17,9 +17,10 @@ import { ConfigError } from '../errors.ts';
 import { writeCiOutputs } from '../report/ci/outputs.ts';
 import type { RunView } from '../log/reader.ts';
 import { createBridge, loadFilter } from '../bridge/index.ts';
-import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type SummaryRecord } from '../log/schema.ts';
+import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type ShardRecord, type SummaryRecord } from '../log/schema.ts';
 import { moveToHistory, writeJsonAtomic } from '../log/writer.ts';
 import { planSamples, sampleState, type Sample } from './plan.ts';
+import { shardLine, shardTasks } from './shard.ts';
 import type { RunReporter } from './reporter.ts';
 import { prebuild, runTrial } from './trial.ts';
 import { prepareBuilds } from './builds.ts';
@@ -58,7 +59,10 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
   const config = resolveConfig(user);
   const agent = agentOf(config);
   await checkRunInputs(config, agent);
-  const loaded = selectTasks(await loadSelectedTasks(config.paths, config.task, config.tasks), config);
+  const selected = selectTasks(await loadSelectedTasks(config.paths, config.task, config.tasks), config);
+  // --shard i/n: this shard's tasks, dealt from the whole selection (harness/runner/shard.ts).
+  const sharded = config.shard ? shardTasks(selected, config.shard) : undefined;
+  const loaded = sharded?.tasks ?? selected;
   // Before run.json: a task that needs a host variable the run does not pass never starts.
   const tasks = withHostEnv(loaded, config);
   const runDir = join(config.out, config.runId);
@@ -75,9 +79,10 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
     harness: { name: 'cagebench', version: HARNESS_VERSION, node: process.version },
     config: config.record,
     tasks: tasks.map((t) => ({ id: t.id, suite: t.suite, origin: t.origin, digest: t.digest })),
+    ...(sharded ? { shard: sharded.record } : {}),
   };
   await writeJsonAtomic(join(runDir, 'run.json'), record);
-  return execute(config, agent, tasks, runDir, engine, options);
+  return execute(config, agent, tasks, runDir, engine, options, record.shard);
 }
 
 export interface ResumeOverrides {
@@ -140,7 +145,8 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
   // A killed process leaves its sandboxes behind: remove them before going on.
   const engine = await connectEngine();
   await sweep(engine, { runId: record.runId });
-  return execute(config, agent, tasks, runDir, engine, options);
+  // A shard stays that shard: run.json's tasks are its own.
+  return execute(config, agent, tasks, runDir, engine, options, record.shard);
 }
 
 /**
@@ -175,12 +181,15 @@ function selectTasks(tasks: Task[], config: ResolvedConfig): Task[] {
 }
 
 /** Run the samples not yet done, on the engine the caller connected to (and checked) already. */
-async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: readonly Task[], runDir: string, engine: Engine, options: RunOptions): Promise<RunOutcome> {
+async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: readonly Task[], runDir: string, engine: Engine, options: RunOptions, shard?: ShardRecord): Promise<RunOutcome> {
   const reporter = options.reporter ?? {};
   const startedAt = new Date();
   const all = planSamples(tasks, config.epochs);
   const todo = await samplesToRun(all, runDir, { retryErrors: options.retryErrors ?? true, note: (line) => reporter.onNote?.(line) });
   reporter.onRunStart?.({ runId: config.runId, runDir, agent: agent.name, tasks: tasks.length, total: all.length, alreadyDone: all.length - todo.length });
+  if (shard) reporter.onNote?.(shardLine(shard, tasks.length));
+  // A shard that was dealt no task is an empty run: nothing to score, compare or gate.
+  const emptyShard = shard !== undefined && all.length === 0;
 
   // The provider before the bridge: a failure in between must not leave a server open.
   const provider = await createDockerProvider({ engine });
@@ -191,7 +200,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
   // One bridge per run. Model-only sandboxes reach it through their relay, which connects to
   // the host's address on the engine's default bridge: so it listens on every address, and
   // only a live sample's token gets an answer.
-  const bridge = agent.needsModel
+  const bridge = agent.needsModel && todo.length
     ? await createBridge({
         host: '0.0.0.0',
         retryRefusals: config.bridge.retryRefusals,
@@ -204,7 +213,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
       })
     : undefined;
   // The agent's builds are fetched once, before any sample, and kept from eviction meanwhile.
-  const builds = agent.builds?.length
+  const builds = agent.builds?.length && todo.length
     ? await prepareBuilds(agent.builds, { version: config.agentVersion, offline: config.offline, provider, log: (line) => process.stderr.write(`cagebench: ${line}\n`) }).catch(async (err: unknown) => {
         await provider[Symbol.asyncDispose]();
         await bridge?.close();
@@ -305,11 +314,12 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
     ...buildSummary(config, agent.name, results, all.length, status, startedAt),
     ...(interruptedBy ? { interruptedBy } : {}),
     ...(breaker.count ? { engineOutages: breaker.count } : {}),
+    ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
   };
   await writeJsonAtomic(join(runDir, 'summary.json'), summary);
   const view = { dir: runDir, run: await readRunRecord(runDir), summary, results };
   // The gate against a baseline, unless the run did not finish (resume finishes, then compares).
-  const comparison = config.compare && status !== 'interrupted' ? await compareWithBaseline(config.compare, view) : undefined;
+  const comparison = config.compare && status !== 'interrupted' && !emptyShard ? await compareWithBaseline(config.compare, view) : undefined;
   // JUnit, CTRF, the comment body, and in GitHub Actions the job summary and annotations.
   await writeCiOutputs(view, comparison, { junit: config.junit, ctrf: config.ctrf, prComment: config.prComment });
 
@@ -325,7 +335,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
     reasons.push(`${errorsLine(summary)}${allowed}${again}`);
   }
   // Nothing scored (every sample an error) is not a score above the bar either.
-  if (config.failUnder !== undefined && !(summary.score.n > 0 && summary.score.mean >= config.failUnder)) {
+  if (config.failUnder !== undefined && !emptyShard && !(summary.score.n > 0 && summary.score.mean >= config.failUnder)) {
     const mean = summary.score.n > 0 ? summary.score.mean.toFixed(3) : 'n/a (nothing scored)';
     reasons.push(`mean score ${mean} is under --fail-under ${config.failUnder}`);
   }
