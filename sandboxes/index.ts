@@ -1,11 +1,14 @@
 // Public surface of sandboxes/: other folders import from here only.
 export type {
+  Architecture,
   BindMount,
   ExecOptions,
   ExecResult,
   ImageSource,
   NetworkMode,
   Platform,
+  PrepareImageOptions,
+  ProviderCapabilities,
   Sandbox,
   SandboxEndpoint,
   SandboxLimits,
@@ -17,10 +20,11 @@ export type {
   StartOptions,
 } from './sandbox.ts';
 export { identityOf, type Identity } from './identity.ts';
+export { capabilityGaps, capabilityProblems, type SandboxNeeds } from './capabilities.ts';
 export { SandboxError, type SandboxErrorCode } from './errors.ts';
 export { createLabels, LABEL_RUN, LABEL_SAMPLE, LABEL_ROLE } from './labels.ts';
 export { connectEngine, type Engine, type EngineOptions } from './docker/client.ts';
-export { createDockerProvider, DockerProvider, type DockerProviderOptions } from './docker/provider.ts';
+export { createDockerProvider, dockerCapabilities, DockerProvider, type DockerProviderOptions } from './docker/provider.ts';
 export { RELAY_IMAGE, ENDPOINT_ALIAS } from './docker/model-only.ts';
 export { copyProblem } from './docker/archive.ts';
 export { sweep, type SweepReport, type SweptResource } from './sweep.ts';

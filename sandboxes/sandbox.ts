@@ -157,9 +157,55 @@ export interface StartOptions {
   readonly onBuildLog?: (line: string) => void;
 }
 
+/** A machine type sandboxes run on, as in `Platform`. */
+export type Architecture = 'x64' | 'arm64';
+
+/**
+ * What a provider can do, declared up front: the runner rejects a task asking for more
+ * before the run starts (never running it with a weaker policy), and the conformance suite
+ * (`sandboxes/contract.ts`) tests exactly what is declared.
+ */
+export interface ProviderCapabilities {
+  /** `SandboxSpec.mounts` work: the engine sees this machine's files (a local engine). */
+  readonly bindMounts: boolean;
+  /** The network modes `start` honours. */
+  readonly networks: readonly NetworkMode[];
+  /** Machine types its sandboxes run on (images run on the engine's own). */
+  readonly architectures: readonly Architecture[];
+  /** Container runtimes the engine offers (`runc`, `runsc` for gVisor, `crun`…). */
+  readonly runtimes: readonly string[];
+  /** It builds images from a Dockerfile (`ImageSource.dockerfile`, `prepareImage`). */
+  readonly prebuild: boolean;
+  /** Which of `SandboxSpec.limits` it enforces. */
+  readonly limits: { readonly cpus: boolean; readonly memory: boolean; readonly pids: boolean };
+}
+
+/** How to make an image ready before starting sandboxes from it. */
+export interface PrepareImageOptions {
+  /** @default 600_000 */
+  readonly buildTimeoutMs?: number;
+  readonly onBuildLog?: (line: string) => void;
+}
+
 export interface SandboxProvider {
   readonly name: string;
+  readonly capabilities: ProviderCapabilities;
+  /** Where its sandboxes run, for messages: `the Docker engine at unix:///var/run/docker.sock`. */
+  readonly location: string;
   start(spec: SandboxSpec, options?: StartOptions): Promise<Sandbox>;
+  /**
+   * Make the source's image ready (build a Dockerfile, once; check an image exists) and
+   * return its reference, so many samples of one task do not each build it. Optional: a
+   * provider without it prepares on `start`.
+   */
+  prepareImage?(source: ImageSource, options?: PrepareImageOptions): Promise<string>;
+  /**
+   * Whether the backend answers now, on a fresh connection; never throws. The runner's
+   * circuit breaker pauses new samples while it is false. Optional: absent means always up.
+   */
+  ping?(timeoutMs?: number): Promise<boolean>;
+  /** Remove what could not be removed while the backend was away (call once it answers again). */
+  reap?(): Promise<void>;
   /** Release shared resources (relays, networks) of this provider. Idempotent. */
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@
 // read-only mounts and the chosen network; removes whatever a failed start left behind.
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import type { NetworkMode, Sandbox, SandboxEndpoint, SandboxProvider, SandboxSpec, StartOptions } from '../sandbox.ts';
+import type { Architecture, ImageSource, NetworkMode, PrepareImageOptions, ProviderCapabilities, Sandbox, SandboxEndpoint, SandboxProvider, SandboxSpec, StartOptions } from '../sandbox.ts';
 import { SandboxError, engineMessage, engineStatus } from '../errors.ts';
 import { createLabels } from '../labels.ts';
 import { registerForTeardown } from '../teardown.ts';
@@ -25,12 +25,53 @@ export interface DockerProviderOptions extends EngineOptions {
 
 export async function createDockerProvider(options: DockerProviderOptions = {}): Promise<DockerProvider> {
   const engine = options.engine ?? (await connectEngine(options));
-  return new DockerProvider(engine, { teardownOnExit: options.teardownOnExit ?? true, subnetPool: options.subnetPool });
+  const capabilities = dockerCapabilities(engine, await engineInfo(engine));
+  return new DockerProvider(engine, { teardownOnExit: options.teardownOnExit ?? true, subnetPool: options.subnetPool, capabilities });
+}
+
+/** The part of the engine's /info that capabilities come from. */
+export interface EngineInfo {
+  readonly Architecture?: string;
+  readonly Runtimes?: Record<string, unknown>;
+  readonly CgroupVersion?: string;
+  readonly MemoryLimit?: boolean;
+  readonly CpuCfsQuota?: boolean;
+  readonly PidsLimit?: boolean;
+}
+
+async function engineInfo(engine: Engine): Promise<EngineInfo> {
+  try {
+    return (await engine.docker.info()) as EngineInfo;
+  } catch (cause) {
+    throw new SandboxError('CB_ENGINE_UNREACHABLE', `The Docker engine at ${engine.address} did not answer /info: ${engineMessage(cause)}`, { cause });
+  }
+}
+
+/** What a Docker engine can do, from its /info: a remote engine cannot bind-mount this machine's paths. */
+export function dockerCapabilities(engine: Engine, info: EngineInfo): ProviderCapabilities {
+  const arch = architectureOf(info.Architecture);
+  return {
+    bindMounts: engine.isLocal,
+    networks: ['none', 'bridge', 'model-only'],
+    architectures: arch ? [arch] : [],
+    runtimes: Object.keys(info.Runtimes ?? { runc: {} }).sort(),
+    prebuild: true,
+    // The engine reports each as false when the kernel lacks the cgroup controller.
+    limits: { cpus: info.CpuCfsQuota !== false, memory: info.MemoryLimit !== false, pids: info.PidsLimit !== false },
+  };
+}
+
+/** `x86_64`/`amd64` → `x64`, `aarch64`/`arm64` → `arm64`. */
+export function architectureOf(machine: string | undefined): Architecture | undefined {
+  if (machine === 'x86_64' || machine === 'amd64') return 'x64';
+  if (machine === 'aarch64' || machine === 'arm64') return 'arm64';
+  return undefined;
 }
 
 export class DockerProvider implements SandboxProvider {
   readonly name = 'docker';
   readonly images: ImageStore;
+  readonly capabilities: ProviderCapabilities;
   private readonly live = new Set<DockerSandbox>();
   /** Containers whose removal failed (the engine was gone): removed again by reap() and close(). */
   private readonly leftovers = new Set<string>();
@@ -42,10 +83,21 @@ export class DockerProvider implements SandboxProvider {
 
   constructor(
     readonly engine: Engine,
-    private readonly options: { teardownOnExit: boolean; subnetPool?: string },
+    private readonly options: { teardownOnExit: boolean; subnetPool?: string; capabilities?: ProviderCapabilities },
   ) {
+    // Without /info (a caller building one by hand): this machine's architecture, every runtime unknown but runc.
+    this.capabilities = options.capabilities ?? dockerCapabilities(engine, { Architecture: process.arch === 'arm64' ? 'arm64' : 'x86_64' });
     this.images = new ImageStore(engine);
     this.unregister = options.teardownOnExit ? registerForTeardown({ stop: () => this.close() }) : undefined;
+  }
+
+  get location(): string {
+    return `the Docker engine at ${this.engine.address}`;
+  }
+
+  /** Pull-free: an image the engine has, or the Dockerfile's build (once, under a lock). */
+  prepareImage(source: ImageSource, options: PrepareImageOptions = {}): Promise<string> {
+    return this.images.ensure(source, options);
   }
 
   get liveCount(): number {
