@@ -5,6 +5,7 @@ import { addBridgeCommands } from './commands/bridge.ts';
 import { addCacheCommands } from './commands/cache.ts';
 import { addChatCommand } from './commands/chat.ts';
 import { addCompareCommands } from './commands/compare.ts';
+import { addMergeCommand } from './commands/merge.ts';
 import { addRunCommands } from './commands/run.ts';
 import { addRescoreCommand } from './commands/rescore.ts';
 import { addReportCommands } from './commands/report.ts';
@@ -32,6 +33,7 @@ export function createCli(): Command {
   addRescoreCommand(program);
   addChatCommand(program);
   addCompareCommands(program);
+  addMergeCommand(program);
   addReportCommands(program);
   addTaskCommands(program);
   addSandboxCommands(program);
