@@ -6,6 +6,7 @@ import type { AgentAdapter } from '../agents/index.ts';
 import type { RequestFilter } from './bridge/session.ts';
 import { checkRunOptions } from './config-schema.ts';
 import { ConfigError } from './errors.ts';
+import { parseSize } from './images/units.ts';
 import type { RunConfigRecord } from './log/schema.ts';
 import type { ScorerFunction, TaskDefinition } from './define.ts';
 import type { CompareOptions } from './compare/compare.ts';
@@ -32,6 +33,14 @@ export interface UserConfig {
   readonly concurrency?: number;
   /** Image builds at once. @default 2 */
   readonly buildConcurrency?: number;
+  /**
+   * Task images the run keeps after their last sample, as SWE-bench's cache_level: `task` keeps
+   * them; `none` and `base` remove them (cagebench has no environment layer, and never removes
+   * base images, saved sessions or images it did not build, so the two are the same). @default 'task'
+   */
+  readonly cacheLevel?: 'none' | 'base' | 'task';
+  /** Most bytes task images may take (`20GB`): least recently used ones are removed before a build would go past it. */
+  readonly diskBudget?: string;
   /** Run only the first N tasks. */
   readonly limit?: number;
   /** Only tasks whose id matches this glob. */
@@ -136,6 +145,9 @@ export interface ResolvedConfig {
   readonly attempts?: number;
   readonly concurrency: number;
   readonly buildConcurrency: number;
+  readonly cacheLevel: 'none' | 'base' | 'task';
+  /** `diskBudget` in bytes. */
+  readonly diskBudgetBytes?: number;
   readonly limit?: number;
   readonly task?: string;
   /** `--shard i/n`, parsed (1 ≤ index ≤ count). */
@@ -207,6 +219,8 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     attempts: user.attempts,
     concurrency: user.concurrency ?? 4,
     buildConcurrency: user.buildConcurrency ?? 2,
+    cacheLevel: user.cacheLevel ?? 'task',
+    ...(user.diskBudget !== undefined ? { diskBudgetBytes: parseSize(user.diskBudget, 'diskBudget (--disk-budget)') } : {}),
     limit: user.limit,
     task: user.task,
     ...(user.shard !== undefined ? { shard: parseShard(user.shard) } : {}),

@@ -57,6 +57,8 @@ export const RUN_OPTIONS = {
   scorer: { value: { type: 'code', what: 'a scorer function (defineScorer)' }, description: "scores every sample in place of the task's own scorer", noFlag: true },
   concurrency: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'live sandboxes at once', defaultText: '4' },
   buildConcurrency: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'image builds at once', defaultText: '2' },
+  cacheLevel: { value: { type: 'choice', choices: ['none', 'base', 'task'] }, arg: '<level>', description: "task images the run keeps: task keeps them; none and base remove each after the task's last sample (base images and your own are always kept)", defaultText: 'task' },
+  diskBudget: { value: { type: 'string', pattern: /^\s*\d+(\.\d+)?\s*([kmgt]i?b|[kmgt]|b)?\s*$/i, rule: 'must be a size such as 20GB, 500MB or 1.5TiB' }, arg: '<size>', description: 'before a build would take task images past this size, remove the least recently used ones' },
   limit: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'only the first N tasks' },
   task: { value: { type: 'string' }, arg: '<glob>', description: 'only tasks whose id matches' },
   shard: { value: { type: 'string', pattern: /^\s*\d+\s*\/\s*\d+\s*$/, rule: 'must be i/n with 1 <= i <= n, e.g. 2/3 (the second of three shards)' }, arg: '<i/n>', description: "run only shard i of n: the tasks dealt to it by sorted id (all epochs of a task together); 'cagebench merge' joins the shards" },

@@ -27,3 +27,21 @@ export function createLabels(options: LabelOptions): Record<string, string> {
 export function runFilter(runId?: string): { label: string[] } {
   return { label: [runId === undefined ? LABEL_RUN : `${LABEL_RUN}=${runId}`] };
 }
+
+// Images cagebench builds for tasks carry these (build-time labels: Docker cannot relabel an
+// image, so the last run that used one is kept outside it, in harness/images/records.ts).
+// Their own names, not `cagebench.run`: a container started from an image inherits its labels,
+// and cleanup must never take a user's `docker run` of a task image for one of ours.
+/** `task`: a task image cagebench built (prunable while only `cagebench/env:` tags name it). */
+export const LABEL_IMAGE_KIND = 'cagebench.image.kind';
+/** Hash of the Dockerfile context the image was built from (its tag holds the first 16 hex digits). */
+export const LABEL_IMAGE_CONTEXT_DIGEST = 'cagebench.image.context-digest';
+/** The task (id and digest) the image was first built for. */
+export const LABEL_IMAGE_TASK = 'cagebench.image.task';
+export const LABEL_IMAGE_TASK_DIGEST = 'cagebench.image.task-digest';
+/** The run that built it. */
+export const LABEL_IMAGE_BUILT_BY = 'cagebench.image.built-by-run';
+/** Set by images.ts on every build before this version too: the context directory. */
+export const LABEL_IMAGE_CONTEXT = 'cagebench.context';
+/** The repository of every task image cagebench builds (`cagebench/env:<digest16>`). */
+export const TASK_IMAGE_REPO = 'cagebench/env';

@@ -10,6 +10,7 @@ import { SandboxError, engineStatus, engineMessage } from '../errors.ts';
 import { listHostTree, packPath, type TreeOptions } from './archive.ts';
 import { baseImages } from './dockerfile.ts';
 import type { Engine } from './client.ts';
+import { LABEL_IMAGE_CONTEXT, LABEL_IMAGE_CONTEXT_DIGEST, LABEL_IMAGE_KIND, TASK_IMAGE_REPO } from '../labels.ts';
 
 // A CommonJS module whose types claim an ES default export: load it as what it is.
 const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
@@ -52,11 +53,17 @@ export interface BuildOptions {
   readonly buildTimeoutMs?: number;
   /** Each line of the build's log as it comes (only the caller that started the build gets them). */
   readonly onBuildLog?: (line: string) => void;
+  /** More labels for the image, when this call builds it (the task, the run: sandboxes/labels.ts). */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Told once the image exists, when this call built it (not when the engine had it already). */
+  readonly onBuilt?: (image: { readonly tag: string; readonly id: string }) => void;
 }
 
 export class ImageStore {
   /** Builds in flight or done, by tag: concurrent callers share one build (and its failure). */
   private readonly builds = new Map<string, Promise<string>>();
+  /** Tags whose build in `builds` succeeded: checked again before reuse (a prune may have removed them). */
+  private readonly done = new Set<string>();
 
   constructor(private readonly engine: Engine) {}
 
@@ -69,22 +76,41 @@ export class ImageStore {
         return source.image;
       }
     }
-    const dir = resolve(source.dockerfile!);
-    const digest = await contextDigest(dir).catch((cause: unknown) => {
-      if (cause instanceof SandboxError) throw cause; // a link out of the context names itself
-      throw new SandboxError('CB_BAD_SPEC', `Cannot read the Dockerfile context directory ${dir}: ${engineMessage(cause)}`, { cause });
-    });
-    const tag = `cagebench/env:${digest.slice(0, 16)}`;
+    const { dir, digest, tag } = await this.context(source.dockerfile!);
+    // Built earlier in this run, then pruned (a disk budget, `cagebench images prune`): build again.
+    if (this.done.has(tag) && !(await this.has(tag))) {
+      this.done.delete(tag);
+      this.builds.delete(tag);
+    }
     let build = this.builds.get(tag);
     if (!build) {
-      build = this.buildOnce(dir, tag, options);
+      build = this.buildOnce(dir, tag, digest, options);
       this.builds.set(tag, build);
+      build.then(() => this.done.add(tag), () => undefined);
       // A failure of the engine may pass; one of the task's own stays, so its other samples fail at once.
       build.catch((err: unknown) => {
         if (!(err instanceof SandboxError) || err.kind === 'infra') this.builds.delete(tag);
       });
     }
     return build;
+  }
+
+  /**
+   * The task image tag `source` builds to (`cagebench/env:<digest16>`), whether built yet or
+   * not; undefined when the source is an image the engine has (the user's, never built here).
+   */
+  async tagOf(source: ImageSource): Promise<string | undefined> {
+    if ('image' in source && (!source.dockerfile || (await this.has(source.image)))) return undefined;
+    return (await this.context(source.dockerfile!)).tag;
+  }
+
+  private async context(dockerfile: string): Promise<{ dir: string; digest: string; tag: string }> {
+    const dir = resolve(dockerfile);
+    const digest = await contextDigest(dir).catch((cause: unknown) => {
+      if (cause instanceof SandboxError) throw cause; // a link out of the context names itself
+      throw new SandboxError('CB_BAD_SPEC', `Cannot read the Dockerfile context directory ${dir}: ${engineMessage(cause)}`, { cause });
+    });
+    return { dir, digest, tag: `${TASK_IMAGE_REPO}:${digest.slice(0, 16)}` };
   }
 
   /** Whether the engine has `image`. */
@@ -112,7 +138,7 @@ export class ImageStore {
     }
   }
 
-  private async buildOnce(dir: string, tag: string, options: BuildOptions): Promise<string> {
+  private async buildOnce(dir: string, tag: string, digest: string, options: BuildOptions): Promise<string> {
     const timeoutMs = options.buildTimeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS;
     if (await this.has(tag)) return tag;
     const dockerfile = join(dir, 'Dockerfile');
@@ -126,7 +152,7 @@ export class ImageStore {
     try {
       stream = await this.engine.docker.buildImage(packPath(dir, '', await contextFilter(dir)), {
         t: tag,
-        labels: { 'cagebench.context': dir },
+        labels: { ...options.labels, [LABEL_IMAGE_CONTEXT]: dir, [LABEL_IMAGE_KIND]: 'task', [LABEL_IMAGE_CONTEXT_DIGEST]: digest },
         rm: true,
         forcerm: true,
       });
@@ -169,18 +195,19 @@ export class ImageStore {
         throw failed('CB_IMAGE_BUILD_FAILED', `failed: ${end.message}`);
       case 'ended':
         // A stream that ends without an error or an image was cut short by the engine.
-        if (!(await this.tagged(tag))) throw failed('CB_BUILD_INTERRUPTED', `ended without an image: the engine at ${this.engine.address} closed the build before it finished`);
+        const id = await this.tagged(tag);
+        if (!id) throw failed('CB_BUILD_INTERRUPTED', `ended without an image: the engine at ${this.engine.address} closed the build before it finished`);
+        options.onBuilt?.({ tag, id });
         return tag;
     }
   }
 
-  /** Whether the build produced `tag`; an engine that does not answer is an interrupted build. */
-  private async tagged(tag: string): Promise<boolean> {
+  /** The image id the build tagged `tag`, if any; an engine that does not answer is an interrupted build. */
+  private async tagged(tag: string): Promise<string | undefined> {
     try {
-      await this.engine.docker.getImage(tag).inspect();
-      return true;
+      return (await this.engine.docker.getImage(tag).inspect()).Id;
     } catch (cause) {
-      if (engineStatus(cause) === 404) return false;
+      if (engineStatus(cause) === 404) return undefined;
       throw new SandboxError('CB_BUILD_INTERRUPTED', `The engine at ${this.engine.address} stopped answering right after building ${tag}: ${engineMessage(cause)}`, { cause });
     }
   }
