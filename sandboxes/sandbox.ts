@@ -50,6 +50,11 @@ export interface SandboxSpec {
   readonly workdir?: string;
   /** Image build timeout when `source` is a Dockerfile. @default 600_000 */
   readonly buildTimeoutMs?: number;
+  /**
+   * The container runtime (`runsc` for gVisor, `crun`…), one of `capabilities.runtimes`;
+   * anything else is refused before the sandbox is created. @default the engine's
+   */
+  readonly runtime?: string;
 }
 
 export interface ExecOptions {
@@ -206,6 +211,8 @@ export interface SandboxProvider {
   ping?(timeoutMs?: number): Promise<boolean>;
   /** Remove what could not be removed while the backend was away (call once it answers again). */
   reap?(): Promise<void>;
+  /** Remove what a killed process left behind for this run id (`resume` calls it first). */
+  sweep?(runId: string): Promise<void>;
   /** Release shared resources (relays, networks) of this provider. Idempotent. */
   close(): Promise<void>;
 }

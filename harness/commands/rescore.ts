@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
-import { connectEngine, createDockerProvider, type DockerProvider } from '../../sandboxes/index.ts';
+import type { Sandbox, SandboxProvider } from '../../sandboxes/index.ts';
 import { createScorer } from '../../scorers/index.ts';
 import { loadTasks, type ScorerSpec, type Task } from '../../tasks/index.ts';
 import { newRunId, resolveConfig, type ResolvedConfig } from '../config.ts';
@@ -22,9 +22,9 @@ import { EventLog, readJson, samplePaths, writeJsonAtomic } from '../log/writer.
 import { waitHealthy } from '../runner/healthcheck.ts';
 import { withHostEnv } from '../runner/host-env.ts';
 import type { Sample } from '../runner/plan.ts';
-import { buildSummary } from '../runner/run.ts';
+import { buildSummary, disposeProvider, openProvider, type RunOptions } from '../runner/run.ts';
 import { prebuild, prepareTask, sandboxSpec } from '../runner/trial.ts';
-import { readRunRecord } from '../runner/validate.ts';
+import { checkProviderFits, readRunRecord } from '../runner/validate.ts';
 import { stageState, type StateManifest } from '../runner/workspace-state.ts';
 import { HARNESS_VERSION } from '../version.ts';
 
@@ -39,6 +39,8 @@ export interface RescoreOptions {
   /** Sandboxes at once. @default the run's */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
+  /** Where the sandboxes run (closed when the rescore ends). @default the local Docker engine */
+  readonly provider?: RunOptions['provider'];
   /** Progress lines (one per sample). */
   readonly log?: (line: string) => void;
 }
@@ -176,7 +178,14 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
     jobs.push({ sample: { id: result.sampleId, task, epoch: result.epoch }, result, attempt, tar, manifest, spec: scorerFor ? scorerFor(task) : task.scorer });
   }
 
-  const engine = await connectEngine();
+  // An engine that does not answer, or a task the provider cannot run as asked, fails before the new run directory.
+  const provider = await openProvider(options);
+  try {
+    checkProviderFits([...new Map(jobs.map((j) => [j.sample.task.id, j.sample.task])).values()], provider, { needsModel: false });
+  } catch (err) {
+    await disposeProvider(provider).catch(() => undefined);
+    throw err;
+  }
   await mkdir(newDir, { recursive: true });
   const rescoredFrom = { runDir: from, runId: record.runId, ...(options.scorer ? { scorer: options.scorer } : {}), ...(options.taskDirs?.length ? { taskDirs: options.taskDirs.map((d) => resolve(d)) } : {}) };
   const runRecord: RescoredRunRecord = {
@@ -191,7 +200,6 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
   await writeJsonAtomic(join(newDir, 'run.json'), runRecord);
 
   const startedAt = new Date();
-  const provider = await createDockerProvider({ engine });
   const pools = { builds: pLimit(config.buildConcurrency), scoring: pLimit(config.concurrency) };
   const slots = pLimit(config.concurrency);
   let interrupted = options.signal?.aborted ?? false;
@@ -220,7 +228,7 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
     );
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    await provider[Symbol.asyncDispose]();
+    await disposeProvider(provider);
   }
 
   samples.sort((a, b) => a.sampleId.localeCompare(b.sampleId));
@@ -323,7 +331,7 @@ function configOf(record: RunRecord, options: RescoreOptions, tasks: readonly Ta
 
 interface SampleDeps {
   readonly config: ResolvedConfig;
-  readonly provider: DockerProvider;
+  readonly provider: SandboxProvider;
   readonly pools: { readonly builds: ReturnType<typeof pLimit>; readonly scoring: ReturnType<typeof pLimit> };
   readonly from: string;
   readonly newDir: string;
@@ -403,7 +411,7 @@ async function rescoreSample(job: Job, deps: SampleDeps): Promise<ResultRecord |
 }
 
 /** Apply the attempt's saved workdir state: its files staged in the sandbox, then its script run as root. */
-async function restoreState(sandbox: Awaited<ReturnType<DockerProvider['start']>>, job: Job, staging: string, events: EventLog): Promise<void> {
+async function restoreState(sandbox: Sandbox, job: Job, staging: string, events: EventLog): Promise<void> {
   const manifest = await readJson<StateManifest>(job.manifest);
   if (!manifest || !Array.isArray(manifest.entries)) throw new ConfigError(`${job.manifest} is not a workspace state manifest.`);
   const inSandbox = `/tmp/cagebench-restore-${Math.random().toString(36).slice(2, 10)}`;

@@ -4,7 +4,7 @@
 import { AGENT_SOURCES, createAgentCache, isAgentName, isSandboxSpec, type AgentName, type CacheEntry, type Platform } from '../../cache/index.ts';
 import { posix } from 'node:path';
 import { AGENTS_ROOT, AgentError, agentMount, agentPaths, copyAgent, type AgentInSandbox } from '../../agents/index.ts';
-import type { BindMount, DockerProvider, Identity, Sandbox } from '../../sandboxes/index.ts';
+import type { BindMount, Identity, Sandbox, SandboxProvider } from '../../sandboxes/index.ts';
 import { ConfigError } from '../errors.ts';
 
 export interface RunBuilds {
@@ -27,20 +27,19 @@ export interface RunBuilds {
   release(): Promise<void>;
 }
 
-/** The sandboxes' platform, from the engine (its images run on its own architecture). */
-async function enginePlatform(provider: DockerProvider): Promise<Platform> {
-  const info = (await provider.engine.docker.info()) as { Architecture?: string };
-  const arch = info.Architecture === 'aarch64' || info.Architecture === 'arm64' ? 'arm64' : 'x64';
+/** The sandboxes' platform, from the provider (images run on its engine's own architecture). */
+function enginePlatform(provider: SandboxProvider): Platform {
+  const arch = provider.capabilities.architectures[0] ?? 'x64';
   return `linux-${arch}`; // glibc; a sample whose image is musl gets the -musl builds copied in (placeBuilds)
 }
 
 export async function prepareBuilds(
   names: readonly string[],
-  options: { readonly version: string; readonly offline: boolean; readonly provider: DockerProvider; readonly log: (line: string) => void },
+  options: { readonly version: string; readonly offline: boolean; readonly provider: SandboxProvider; readonly log: (line: string) => void },
 ): Promise<RunBuilds> {
   for (const name of names) if (!isAgentName(name)) throw new ConfigError(`The agent asks for an unknown build "${name}".`);
   const cache = createAgentCache({ offline: options.offline, log: options.log });
-  const platform = await enginePlatform(options.provider);
+  const platform = enginePlatform(options.provider);
   const entries: CacheEntry[] = [];
   const releases: (() => Promise<void>)[] = [];
   const own = names[0]!;
@@ -55,7 +54,8 @@ export async function prepareBuilds(
     releases.push(await cache.acquire(entry));
     entries.push(entry);
   }
-  const local = options.provider.engine.isLocal;
+  // Mounted where the provider can bind-mount this machine's files, copied in otherwise.
+  const local = options.provider.capabilities.bindMounts;
   const others = new Map<Platform, Promise<CacheEntry[]>>();
   const forPlatform = (other: Platform): Promise<CacheEntry[]> => {
     let pending = others.get(other);

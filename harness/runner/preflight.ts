@@ -4,13 +4,13 @@
 // user that does not exist) stops the run with one error naming the agent, the image, the
 // user and what it printed, instead of the same error in every sample.
 import { pathWith, type AgentAdapter } from '../../agents/index.ts';
-import { identityOf, type DockerProvider } from '../../sandboxes/index.ts';
+import { identityOf, type SandboxProvider } from '../../sandboxes/index.ts';
 import type { Task } from '../../tasks/index.ts';
 import { CagebenchError } from '../errors.ts';
 import { placeBuilds, type RunBuilds } from './builds.ts';
 
 export interface PreflightOptions {
-  readonly provider: DockerProvider;
+  readonly provider: SandboxProvider;
   readonly agent: AgentAdapter;
   readonly builds: RunBuilds;
   readonly runId: string;

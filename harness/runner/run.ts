@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { createAgent, type AgentAdapter } from '../../agents/index.ts';
-import { connectEngine, createDockerProvider, sweep, type Engine } from '../../sandboxes/index.ts';
+import { createDockerProvider, type SandboxProvider } from '../../sandboxes/index.ts';
 import { summarize } from '../../scorers/index.ts';
 import { loadTasks, type Task } from '../../tasks/index.ts';
 import { resolveConfig, type ResolvedConfig, type UserConfig } from '../config.ts';
@@ -24,7 +24,7 @@ import { shardLine, shardTasks } from './shard.ts';
 import type { RunReporter } from './reporter.ts';
 import { prebuild, runTrial } from './trial.ts';
 import { prepareBuilds } from './builds.ts';
-import { checkRunInputs, loadSelectedTasks, readRunRecord } from './validate.ts';
+import { checkProviderFits, checkRunInputs, loadSelectedTasks, readRunRecord } from './validate.ts';
 import { withHostEnv } from './host-env.ts';
 import { preflight } from './preflight.ts';
 import { acpAgent } from '../session/acp-agent.ts';
@@ -42,6 +42,36 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Run again the samples whose result is an infra error (resume). @default true */
   readonly retryErrors?: boolean;
+  /**
+   * Where sandboxes run: a provider, or a function making one. The run owns it: it is closed
+   * when the run ends (or is interrupted, which stops its live sandboxes). A task asking for
+   * what it cannot do (`capabilities`) stops the run before run.json is written.
+   * @default the local Docker engine ($DOCKER_HOST or the default socket)
+   */
+  readonly provider?: SandboxProvider | (() => Promise<SandboxProvider>);
+}
+
+/** The run's provider: the caller's, or the local Docker engine's (checked to answer). */
+export async function openProvider(options: Pick<RunOptions, 'provider'>): Promise<SandboxProvider> {
+  const given = options.provider;
+  if (given === undefined) return createDockerProvider();
+  return typeof given === 'function' ? given() : given;
+}
+
+/** Close it, and let go of its exit handlers when it has any (`Symbol.asyncDispose`). */
+export function disposeProvider(provider: SandboxProvider): Promise<void> {
+  const dispose = (provider as Partial<AsyncDisposable>)[Symbol.asyncDispose];
+  return dispose ? Promise.resolve(dispose.call(provider)) : provider.close();
+}
+
+/** Run `body` with the provider; close it when `body` throws (before the run owns it). */
+async function closingOnError<T>(provider: SandboxProvider, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    await disposeProvider(provider).catch(() => undefined);
+    throw err;
+  }
 }
 
 export interface RunOutcome {
@@ -69,20 +99,24 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
   if (existsSync(join(runDir, 'run.json'))) {
     throw new ConfigError(`Run directory ${runDir} already holds a run. Finish it with 'cagebench resume ${runDir}', or choose another --run-id.`);
   }
-  // A malformed DOCKER_HOST or an engine that does not answer fails here, before run.json.
-  const engine = await connectEngine();
-  await mkdir(runDir, { recursive: true });
-  const record: RunRecord = {
-    version: LOG_VERSION,
-    runId: config.runId,
-    createdAt: new Date().toISOString(),
-    harness: { name: 'cagebench', version: HARNESS_VERSION, node: process.version },
-    config: config.record,
-    tasks: tasks.map((t) => ({ id: t.id, suite: t.suite, origin: t.origin, digest: t.digest })),
-    ...(sharded ? { shard: sharded.record } : {}),
-  };
-  await writeJsonAtomic(join(runDir, 'run.json'), record);
-  return execute(config, agent, tasks, runDir, engine, options, record.shard);
+  // A malformed DOCKER_HOST or an engine that does not answer fails here, before run.json;
+  // so does a task asking for what the provider cannot do.
+  const provider = await openProvider(options);
+  return closingOnError(provider, async () => {
+    checkProviderFits(tasks, provider, agent);
+    await mkdir(runDir, { recursive: true });
+    const record: RunRecord = {
+      version: LOG_VERSION,
+      runId: config.runId,
+      createdAt: new Date().toISOString(),
+      harness: { name: 'cagebench', version: HARNESS_VERSION, node: process.version },
+      config: config.record,
+      tasks: tasks.map((t) => ({ id: t.id, suite: t.suite, origin: t.origin, digest: t.digest })),
+      ...(sharded ? { shard: sharded.record } : {}),
+    };
+    await writeJsonAtomic(join(runDir, 'run.json'), record);
+    return execute(config, agent, tasks, runDir, provider, options, record.shard);
+  });
 }
 
 export interface ResumeOverrides {
@@ -142,11 +176,14 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
     );
   }
   const tasks = withHostEnv(record.tasks.map((ref) => byId.get(ref.id)!), config);
-  // A killed process leaves its sandboxes behind: remove them before going on.
-  const engine = await connectEngine();
-  await sweep(engine, { runId: record.runId });
-  // A shard stays that shard: run.json's tasks are its own.
-  return execute(config, agent, tasks, runDir, engine, options, record.shard);
+  const provider = await openProvider(options);
+  return closingOnError(provider, async () => {
+    checkProviderFits(tasks, provider, agent);
+    // A killed process leaves its sandboxes behind: remove them before going on.
+    await provider.sweep?.(record.runId);
+    // A shard stays that shard: run.json's tasks are its own.
+    return execute(config, agent, tasks, runDir, provider, options, record.shard);
+  });
 }
 
 /**
@@ -180,8 +217,8 @@ function selectTasks(tasks: Task[], config: ResolvedConfig): Task[] {
   return config.limit === undefined ? tasks : tasks.slice(0, config.limit);
 }
 
-/** Run the samples not yet done, on the engine the caller connected to (and checked) already. */
-async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: readonly Task[], runDir: string, engine: Engine, options: RunOptions, shard?: ShardRecord): Promise<RunOutcome> {
+/** Run the samples not yet done, on the provider the caller opened (and checked) already; closes it. */
+async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: readonly Task[], runDir: string, provider: SandboxProvider, options: RunOptions, shard?: ShardRecord): Promise<RunOutcome> {
   const reporter = options.reporter ?? {};
   const startedAt = new Date();
   const all = planSamples(tasks, config.epochs);
@@ -192,9 +229,8 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
   const emptyShard = shard !== undefined && all.length === 0;
 
   // The provider before the bridge: a failure in between must not leave a server open.
-  const provider = await createDockerProvider({ engine });
   const filter = agent.needsModel && config.bridge.filter ? await loadFilter(config.bridge.filter).catch(async (err: unknown) => {
-    await provider[Symbol.asyncDispose]();
+    await disposeProvider(provider);
     throw err;
   }) : undefined;
   // One bridge per run. Model-only sandboxes reach it through their relay, which connects to
@@ -208,14 +244,14 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
         pricesFile: config.bridge.prices,
         openai: config.bridge.openai,
       }).catch(async (err: unknown) => {
-        await provider[Symbol.asyncDispose]();
+        await disposeProvider(provider);
         throw err;
       })
     : undefined;
   // The agent's builds are fetched once, before any sample, and kept from eviction meanwhile.
   const builds = agent.builds?.length && todo.length
     ? await prepareBuilds(agent.builds, { version: config.agentVersion, offline: config.offline, provider, log: (line) => process.stderr.write(`cagebench: ${line}\n`) }).catch(async (err: unknown) => {
-        await provider[Symbol.asyncDispose]();
+        await disposeProvider(provider);
         await bridge?.close();
         throw err;
       })
@@ -228,10 +264,12 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
       builds,
       runId: config.runId,
       tasks: [...new Map(todo.map((s) => [s.task.id, s.task])).values()],
-      build: (task) => pools.builds(() => provider.images.ensure(task.environment.source, { buildTimeoutMs: Math.round(task.environment.buildTimeoutSec * config.timeoutMultiplier * 1000) })).then(() => undefined),
+      build: async (task) => {
+        if (provider.prepareImage) await pools.builds(() => provider.prepareImage!(task.environment.source, { buildTimeoutMs: Math.round(task.environment.buildTimeoutSec * config.timeoutMultiplier * 1000) }));
+      },
       log: (line) => reporter.onNote?.(line),
     }).catch(async (err: unknown) => {
-      await provider[Symbol.asyncDispose]();
+      await disposeProvider(provider);
       await bridge?.close();
       await builds.release();
       throw err;
@@ -251,14 +289,14 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
 
   const graceMs = config.engineGraceSec * 1000;
   const breaker = new EngineBreaker({
-    ping: () => provider.ping(),
+    ping: () => provider.ping?.() ?? Promise.resolve(true),
     graceMs,
     signal: interrupt.signal,
     onDown: () =>
-      reporter.onNote?.(`the Docker engine at ${provider.engine.address} stopped answering: no new sample starts; waiting up to ${duration(graceMs)} for it (--engine-grace)`),
+      reporter.onNote?.(`${provider.location} stopped answering: no new sample starts; waiting up to ${duration(graceMs)} for it (--engine-grace)`),
     onBack: (downMs) => {
       reporter.onNote?.(`the Docker engine is back after ${duration(downMs)}: samples the outage ended run again`);
-      void provider.reap(); // what could not be removed while it was gone
+      void provider.reap?.(); // what could not be removed while it was gone
     },
     onLost: (downMs) => {
       reporter.onNote?.(`the Docker engine has not answered for ${duration(downMs)}: the run stops; finish it with 'cagebench resume ${runDir}' once the engine is back`);
@@ -304,7 +342,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
     );
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
-    await provider[Symbol.asyncDispose]();
+    await disposeProvider(provider);
     await bridge?.close();
     await builds?.release();
   }
@@ -325,7 +363,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
 
   const reasons: string[] = [];
   if (status === 'interrupted') {
-    const why = interruptedBy === 'engine' ? `the Docker engine at ${provider.engine.address} did not come back within --engine-grace ${duration(graceMs)}` : 'interrupted';
+    const why = interruptedBy === 'engine' ? `${provider.location} did not come back within --engine-grace ${duration(graceMs)}` : 'interrupted';
     reasons.push(`${why}: ${summary.pending} sample(s) to go; finish with: cagebench resume ${runDir}`);
   }
   const tooManyErrors = summary.counts.error > (config.maxErrors ?? 0);

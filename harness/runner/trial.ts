@@ -9,7 +9,8 @@ import { join, posix } from 'node:path';
 import type { LimitFunction } from 'p-limit';
 import { placeSolution, solutionEnv, SOLVE_COMMAND, type AgentAdapter, type AgentInSandbox, type AttemptContext, type AttemptResult, type ModelAccess } from '../../agents/index.ts';
 import { placeBuilds, type RunBuilds } from './builds.ts';
-import { identityOf, type DockerProvider, type Identity, type Sandbox, type SandboxSpec } from '../../sandboxes/index.ts';
+import type { RunImages } from '../images/run-images.ts';
+import { identityOf, type Identity, type Sandbox, type SandboxProvider, type SandboxSpec } from '../../sandboxes/index.ts';
 import { createScorer, type Score } from '../../scorers/index.ts';
 import type { ScorerSpec, Solution, Task } from '../../tasks/index.ts';
 import type { TaskTurn } from '../../tasks/task.ts';
@@ -31,7 +32,7 @@ import { collectArtifacts } from './artifacts.ts';
 export interface TrialDeps {
   readonly config: ResolvedConfig;
   readonly runDir: string;
-  readonly provider: DockerProvider;
+  readonly provider: SandboxProvider;
   readonly agent: AgentAdapter;
   /** Image builds and scoring; the sandbox slot is taken by the caller around runTrial. */
   readonly pools: { readonly builds: LimitFunction; readonly scoring: LimitFunction };
@@ -74,11 +75,15 @@ interface Progress {
  * held only while a sandbox exists. A failed build is not reported here: the trial's own
  * start builds again (a failed build is not cached) and records the error.
  */
-export async function prebuild(sample: Sample, deps: Pick<TrialDeps, 'config' | 'provider' | 'pools'>): Promise<void> {
+export async function prebuild(sample: Sample, deps: Pick<TrialDeps, 'config' | 'provider' | 'pools'> & { readonly images?: RunImages }): Promise<void> {
   const { environment } = sample.task;
   if (!('dockerfile' in environment.source)) return;
   const buildTimeoutMs = Math.round(environment.buildTimeoutSec * deps.config.timeoutMultiplier * 1000);
-  await deps.pools.builds(() => deps.provider.images.ensure(environment.source, { buildTimeoutMs })).catch(() => undefined);
+  // The run's task images (Docker): labelled, recorded, kept within --disk-budget.
+  if (deps.images) return deps.images.prebuild(sample.task, { buildTimeoutMs, pool: deps.pools.builds }).catch(() => undefined);
+  const { provider } = deps;
+  if (!provider.prepareImage) return; // it builds on start
+  await deps.pools.builds(() => provider.prepareImage!(environment.source, { buildTimeoutMs })).catch(() => undefined);
 }
 
 /**

@@ -5,6 +5,7 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { AgentAdapter } from '../../agents/index.ts';
+import { capabilityProblems, type ProviderCapabilities, type SandboxNeeds, type SandboxProvider } from '../../sandboxes/index.ts';
 import { loadTasks, type Task } from '../../tasks/index.ts';
 import { loadFilter } from '../bridge/index.ts';
 import { tasksFromDefinitions, type TaskDefinition } from '../define.ts';
@@ -14,6 +15,38 @@ import { ConfigError } from '../errors.ts';
 import { LOG_VERSION, type RunRecord } from '../log/schema.ts';
 import { HARNESS_VERSION } from '../version.ts';
 
+
+/**
+ * What one task's samples ask of the provider: the network `sandboxSpec` gives them (the
+ * outside world, the bridge alone for an agent with a model, or nothing), their limits, and
+ * a build when the environment is only a Dockerfile.
+ */
+export function taskNeeds(task: Task, agent: Pick<AgentAdapter, 'needsModel'>): SandboxNeeds {
+  const { environment } = task;
+  return {
+    network: environment.network === 'bridge' ? 'bridge' : agent.needsModel ? 'model-only' : 'none',
+    limits: { cpus: environment.cpus, memoryMb: environment.memoryMb },
+    dockerfileBuild: !('image' in environment.source),
+  };
+}
+
+/** Every way a task asks more of the provider than its capabilities offer, one line each naming the task. */
+export function providerProblems(tasks: readonly Task[], capabilities: ProviderCapabilities, agent: Pick<AgentAdapter, 'needsModel'>): string[] {
+  return tasks.flatMap((task) => capabilityProblems(taskNeeds(task, agent), capabilities).map((problem) => `${task.id}: ${problem}`));
+}
+
+/**
+ * Before run.json: a task the provider cannot run as asked stops the run (exit 2), naming
+ * the task, what it asks and what the provider offers. Never run with a weaker policy.
+ */
+export function checkProviderFits(tasks: readonly Task[], provider: SandboxProvider, agent: Pick<AgentAdapter, 'needsModel'>): void {
+  const problems = providerProblems(tasks, provider.capabilities, agent);
+  if (!problems.length) return;
+  throw new ConfigError(
+    `${problems.length === 1 ? 'A task asks' : `${problems.length} task needs ask`} for more than the sandbox provider "${provider.name}" (${provider.location}) offers:\n  ${problems.join('\n  ')}\n` +
+      `Run these tasks on a provider that offers it, or leave them out with --task.`,
+  );
+}
 
 /** The files a run names and what its agent needs, checked before anything is written. */
 export async function checkRunInputs(config: ResolvedConfig, agent: AgentAdapter): Promise<void> {

@@ -2,11 +2,13 @@
 // it, and a bridge session for its model calls. The same pieces a run's sample uses, held
 // open across turns instead of for one attempt loop.
 import type { AgentAdapter, AgentInSandbox, ModelAccess } from '../../agents/index.ts';
-import { connectEngine, createDockerProvider, identityOf, type DockerProvider, type Identity, type Sandbox } from '../../sandboxes/index.ts';
+import { capabilityProblems, connectEngine, createDockerProvider, identityOf, type DockerProvider, type Identity, type Sandbox } from '../../sandboxes/index.ts';
 import type { Task } from '../../tasks/index.ts';
 import { baseUrls, createBridge, type Bridge, type BridgeSession } from '../bridge/index.ts';
 import { prepareBuilds, placeBuilds, type RunBuilds } from '../runner/builds.ts';
 import { prepareTask } from '../runner/trial.ts';
+import { taskNeeds } from '../runner/validate.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface EnvironmentOptions {
   readonly sessionId: string;
@@ -44,6 +46,9 @@ export async function openEnvironment(options: EnvironmentOptions): Promise<Sess
   let bridge: Bridge | undefined;
   let sandbox: Sandbox | undefined;
   try {
+    // A task asking for what the provider cannot do is refused before anything starts.
+    const problems = capabilityProblems(taskNeeds(task, agent), provider.capabilities);
+    if (problems.length) throw new ConfigError(`Task ${task.id} cannot run on ${provider.location}: ${problems.join('; ')}.`);
     bridge = agent.needsModel ? await createBridge({ host: '0.0.0.0' }) : undefined;
     const wanted = options.builds ?? agent.builds;
     const builds: RunBuilds | undefined = wanted?.length

@@ -6,6 +6,7 @@ import type { Architecture, ImageSource, NetworkMode, PrepareImageOptions, Provi
 import { SandboxError, engineMessage, engineStatus } from '../errors.ts';
 import { createLabels } from '../labels.ts';
 import { registerForTeardown } from '../teardown.ts';
+import { sweep } from '../sweep.ts';
 import { connectEngine, pingFresh, type Engine, type EngineOptions } from './client.ts';
 import { DockerSandbox } from './docker-sandbox.ts';
 import { ImageStore } from './images.ts';
@@ -25,7 +26,9 @@ export interface DockerProviderOptions extends EngineOptions {
 
 export async function createDockerProvider(options: DockerProviderOptions = {}): Promise<DockerProvider> {
   const engine = options.engine ?? (await connectEngine(options));
-  const capabilities = dockerCapabilities(engine, await engineInfo(engine));
+  // An engine started with --bridge=none (no default bridge) has neither `bridge` nor `model-only` (whose relay sits on it).
+  const bridge = await engine.docker.getNetwork('bridge').inspect().then(() => true, () => false);
+  const capabilities = dockerCapabilities(engine, await engineInfo(engine), { bridge });
   return new DockerProvider(engine, { teardownOnExit: options.teardownOnExit ?? true, subnetPool: options.subnetPool, capabilities });
 }
 
@@ -48,11 +51,11 @@ async function engineInfo(engine: Engine): Promise<EngineInfo> {
 }
 
 /** What a Docker engine can do, from its /info: a remote engine cannot bind-mount this machine's paths. */
-export function dockerCapabilities(engine: Engine, info: EngineInfo): ProviderCapabilities {
+export function dockerCapabilities(engine: Engine, info: EngineInfo, networks: { readonly bridge?: boolean } = {}): ProviderCapabilities {
   const arch = architectureOf(info.Architecture);
   return {
     bindMounts: engine.isLocal,
-    networks: ['none', 'bridge', 'model-only'],
+    networks: networks.bridge === false ? ['none'] : ['none', 'bridge', 'model-only'],
     architectures: arch ? [arch] : [],
     runtimes: Object.keys(info.Runtimes ?? { runc: {} }).sort(),
     prebuild: true,
@@ -106,6 +109,13 @@ export class DockerProvider implements SandboxProvider {
 
   async start(spec: SandboxSpec, options: StartOptions = {}): Promise<Sandbox> {
     validateSpec(spec, this.engine);
+    if (spec.runtime !== undefined && !this.capabilities.runtimes.includes(spec.runtime)) {
+      throw new SandboxError(
+        'CB_BAD_SPEC',
+        `Sandbox spec for ${spec.sampleId}: runtime "${spec.runtime}" is not one the Docker engine at ${this.engine.address} offers ` +
+          `(it offers ${this.capabilities.runtimes.map((r) => `"${r}"`).join(', ') || 'none'}). Register it with the engine (dockerd --add-runtime, or "runtimes" in daemon.json), or choose one of those.`,
+      );
+    }
     this.assertOpen(spec);
     const image = await this.images.ensure(spec.source, { buildTimeoutMs: spec.buildTimeoutMs, onBuildLog: options.onBuildLog });
     this.assertOpen(spec); // a build can be long; do not start anything once closing began
@@ -135,6 +145,7 @@ export class DockerProvider implements SandboxProvider {
         Env: Object.entries(sandboxEnv(spec, endpoint)).map(([k, v]) => `${k}=${v}`),
         StopTimeout: 1,
         HostConfig: {
+          ...(spec.runtime !== undefined ? { Runtime: spec.runtime } : {}),
           NetworkMode: network?.name ?? mode,
           NanoCpus: limits.cpus ? Math.round(limits.cpus * 1e9) : undefined,
           Memory: limits.memoryMb ? limits.memoryMb * 1024 * 1024 : undefined,
@@ -181,6 +192,11 @@ export class DockerProvider implements SandboxProvider {
         this.leftovers.delete(id);
       }),
     );
+  }
+
+  /** Remove the containers and networks labelled with `runId` (a killed process left them). */
+  async sweep(runId: string): Promise<void> {
+    await sweep(this.engine, { runId });
   }
 
   private gateway: Promise<string> | undefined;
