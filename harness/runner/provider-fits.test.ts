@@ -1,0 +1,98 @@
+// A run on a provider that cannot do what a task asks is refused before run.json (exit 2),
+// naming the task, what it asks and what the provider offers; a provider given to run() is used.
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AgentAdapter } from '../../agents/index.ts';
+import { capabilityGaps, capabilityProblems, createDockerProvider, type ProviderCapabilities, type SandboxProvider } from '../../sandboxes/index.ts';
+import { testRunId } from '../../sandboxes/test-support/run-id.ts';
+import { FIXTURES, leftovers, outDir } from '../e2e/support.ts';
+import { run } from './run.ts';
+import { loadSelectedTasks, providerProblems } from './validate.ts';
+
+const QUICK = join(FIXTURES, 'quick.yaml');
+const FULL: ProviderCapabilities = {
+  bindMounts: true,
+  networks: ['none', 'bridge', 'model-only'],
+  architectures: ['x64'],
+  runtimes: ['runc'],
+  prebuild: true,
+  limits: { cpus: true, memory: true, pids: true },
+};
+const NARROW: ProviderCapabilities = { ...FULL, bindMounts: false, networks: ['none'], prebuild: false, runtimes: ['runc'], limits: { cpus: false, memory: false, pids: true } };
+
+/** A provider that can start nothing: the run must refuse before asking it to. */
+function narrowProvider(): SandboxProvider & { starts: number; closed: boolean } {
+  return {
+    name: 'narrow',
+    location: 'a test provider',
+    capabilities: NARROW,
+    starts: 0,
+    closed: false,
+    async start() {
+      this.starts++;
+      throw new Error('must not start');
+    },
+    async close() {
+      this.closed = true;
+    },
+  };
+}
+
+describe('capabilityProblems', () => {
+  it('lists every need beyond the capabilities, naming what is asked and what is offered', () => {
+    expect(capabilityProblems({ network: 'model-only', limits: { cpus: 1, memoryMb: 512, pids: 64 }, mounts: true, dockerfileBuild: true, architecture: 'arm64', runtime: 'runsc' }, NARROW)).toEqual([
+      'it asks for the "model-only" network; the provider offers "none"',
+      'it asks for a CPU limit (1); the provider cannot enforce CPU limits',
+      'it asks for a memory limit (512 MB); the provider cannot enforce memory limits',
+      "it needs host paths mounted into the sandbox; the provider cannot bind-mount this machine's files",
+      'its environment is built from a Dockerfile; the provider cannot build images (give the task a prebuilt image)',
+      'it needs the arm64 architecture; the provider runs "x64"',
+      'it needs the container runtime "runsc"; the provider offers "runc"',
+    ]);
+    expect(capabilityProblems({ network: 'model-only', limits: { cpus: 1, memoryMb: 512, pids: 64 }, mounts: true, dockerfileBuild: true, architecture: 'x64', runtime: 'runc' }, FULL)).toEqual([]);
+  });
+
+  it('names the gaps as the conformance suite does', () => {
+    expect(capabilityGaps(FULL)).toEqual([]);
+    expect(capabilityGaps(NARROW)).toEqual(['bindMounts', 'limits.cpus', 'limits.memory', 'network:bridge', 'network:model-only', 'prebuild']);
+  });
+
+  it('providerProblems names the task; an agent with a model needs model-only', async () => {
+    const tasks = await loadSelectedTasks([QUICK], 'write-ok');
+    expect(providerProblems(tasks, NARROW, { needsModel: false })).toEqual([]);
+    expect(providerProblems(tasks, NARROW, { needsModel: true })).toEqual([`${tasks[0]!.id}: it asks for the "model-only" network; the provider offers "none"`]);
+  });
+});
+
+describe('run() and the provider', () => {
+  const modelAgent: AgentAdapter = { name: 'needs-model', needsModel: true, run: async () => ({ timedOut: false, exitCode: 0 }) } as unknown as AgentAdapter;
+
+  it('refuses a task the provider cannot run before run.json, with a config error, and closes the provider', async () => {
+    const provider = narrowProvider();
+    const out = await outDir();
+    const runId = testRunId('provider-fits');
+    const err = await run({ paths: [QUICK], task: 'write-ok', agent: modelAgent, model: 'mock/echo', out, runId }, { provider }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CB_CONFIG', kind: 'config' });
+    expect((err as Error).message).toMatch(/write-ok: it asks for the "model-only" network; the provider offers "none"/);
+    expect((err as Error).message).toContain('"narrow" (a test provider)');
+    expect(existsSync(join(out, runId, 'run.json'))).toBe(false);
+    expect(provider.starts).toBe(0);
+    expect(provider.closed).toBe(true);
+  });
+
+  it('runs on the provider a factory makes', async () => {
+    let made = 0;
+    const runId = testRunId('provider-factory');
+    const agent = { name: 'writer', needsModel: false, run: async (ctx: Parameters<AgentAdapter['run']>[0]) => (await ctx.sandbox.exec('echo ok > out.txt', { cwd: ctx.task.environment.workdir }), { timedOut: false, exitCode: 0 }) } as unknown as AgentAdapter;
+    const outcome = await run({ paths: [QUICK], task: 'write-ok', agent, out: await outDir(), runId }, {
+      provider: async () => {
+        made++;
+        return createDockerProvider({ teardownOnExit: false });
+      },
+    });
+    expect(made).toBe(1);
+    expect(outcome.summary.counts).toMatchObject({ pass: 1, total: 1 });
+    expect(await leftovers(runId)).toBe(0);
+  });
+});
