@@ -9,7 +9,8 @@ import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectEngine, createDockerProvider, type DockerProvider } from '../../sandboxes/index.ts';
+import { connectEngine, createDockerProvider, LABEL_RUN, type DockerProvider } from '../../sandboxes/index.ts';
+import { sandboxContract } from '../../sandboxes/contract.ts';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { startSecondEngine, type SecondEngine } from './second-engine.ts';
 
@@ -19,7 +20,7 @@ let provider: DockerProvider | undefined;
 const runId = testRunId('remote-tls');
 
 beforeAll(async () => {
-  engine = await startSecondEngine({ tls: true, images: [IMAGE] });
+  engine = await startSecondEngine({ tls: true, images: [IMAGE, 'debian:bookworm-slim'] });
 }, 180_000);
 
 afterAll(async () => {
@@ -87,4 +88,22 @@ describe('a remote engine over TCP with TLS', () => {
     await sandbox.writeFile('/tmp/x.txt', 'payload');
     expect((await sandbox.readFile('/tmp/x.txt')).toString()).toBe('payload');
   });
+});
+
+// The conformance suite over TLS: an engine without a default bridge declares only `none`,
+// and nothing of this machine's files can be bind-mounted into it.
+sandboxContract('docker (remote, TCP with TLS)', async () => {
+  const connected = await withEnv(engine.remote!.env, () => connectEngine());
+  const own = await createDockerProvider({ engine: connected, teardownOnExit: false });
+  return {
+    provider: own,
+    image: 'debian:bookworm-slim',
+    gaps: ['bindMounts', 'network:bridge', 'network:model-only'],
+    close: async () => undefined,
+    async leftovers(id) {
+      const filters = JSON.stringify({ label: [`${LABEL_RUN}=${id}`] });
+      const containers = await connected.docker.listContainers({ all: true, filters });
+      return containers.map((c) => `container ${c.Names[0]}`);
+    },
+  };
 });

@@ -35,6 +35,8 @@ export interface SecondEngineOptions {
   readonly from?: string;
   /** More dockerd flags, appended. */
   readonly dockerdArgs?: readonly string[];
+  /** Its daemon.json (e.g. `runtimes` with runtimeArgs, which --add-runtime cannot give). @default {} */
+  readonly daemonConfig?: Readonly<Record<string, unknown>>;
   /** Give up when /_ping has not answered after this long. @default 30000 */
   readonly startTimeoutMs?: number;
   /** Also listen on tcp://ADDR:2376 with mutual TLS, ADDR being its end of a veth pair to the host (see `remote`). */
@@ -90,7 +92,7 @@ const MAX_DIR_LENGTH = 60;
 const POOL_OCTETS = Array.from({ length: 51 }, (_, i) => 200 + i).filter((x) => x !== 213);
 
 /** Process names an engine runs: only these are killed when they outlive dispose's stop. */
-const ENGINE_PROCESS = /^(dockerd|containerd|containerd-shim.*|runc|docker-proxy|docker-init)$/;
+const ENGINE_PROCESS = /^(dockerd|containerd|containerd-shim.*|runc|crun|runsc.*|exe|docker-proxy|docker-init)$/; // gVisor's runsc re-executes itself: comm "exe"
 
 /** dockerds this process started and has not stopped: stopped when the process exits. */
 const live = new Set<ChildProcess>();
@@ -143,6 +145,7 @@ class Engine implements SecondEngine {
   private readonly args: string[];
   private readonly cgroupName: string;
   private readonly startTimeoutMs: number;
+  private readonly daemonConfig: Readonly<Record<string, unknown>>;
   private child: ChildProcess | undefined;
   private disposing: Promise<void> | undefined;
 
@@ -158,6 +161,7 @@ class Engine implements SecondEngine {
     this.logFile = join(dir, 'dockerd.log');
     this.cgroupName = `cagebench-e2e-${tag}`;
     this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    this.daemonConfig = options.daemonConfig ?? {};
     if (options.bridge && !options.tls) throw new Error('second engine: bridge needs tls (a named network namespace joined to the host)');
     let tcp: string[] = [];
     if (options.tls) {
@@ -241,7 +245,7 @@ class Engine implements SecondEngine {
     if (this.disposing) throw new Error(`second engine ${this.dir}: start() after dispose()`);
     if (this.child) return;
     await mkdir(join(this.dir, 'data'), { recursive: true });
-    if (!existsSync(join(this.dir, 'daemon.json'))) await writeFile(join(this.dir, 'daemon.json'), '{}\n');
+    if (!existsSync(join(this.dir, 'daemon.json'))) await writeFile(join(this.dir, 'daemon.json'), `${JSON.stringify(this.daemonConfig, null, 2)}\n`);
     const log = openSync(this.logFile, 'a');
     writeSync(log, `--- cagebench second engine: start at ${new Date().toISOString()} ---\n`);
     // Its own network namespace: a dockerd with --bridge=none deletes any link named docker0
