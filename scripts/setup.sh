@@ -133,6 +133,21 @@ DOCKERFILE
   say "built $tag"
 }
 
+# --- container runtimes for the runtime tests ------------------------------------------
+# Debian's runsc (gVisor) and crun, registered only with the test's own second dockerd (the
+# machine's engine is never reconfigured). --no-install-recommends: recommends pull systemd.
+ensure_runtimes() {
+  [ -x /usr/bin/runsc ] && [ -x /usr/bin/crun ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "warning: runsc or crun is missing and apt-get cannot install them here (not root, or not Debian): the runtime tests will fail; install Debian's runsc and crun packages"
+    return 0
+  fi
+  say "installing Debian's runsc (gVisor) and crun with apt (the runtime tests register them with a test engine)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends runsc crun >&2 ||
+    { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends runsc crun >&2; } ||
+    die "installing runsc and crun with apt failed; run 'apt-get install --no-install-recommends runsc crun' and try again"
+}
+
 # --- a browser for the HTML report's test ----------------------------------------------
 # Debian's chromium, driven by playwright-core; never a downloaded browser build. apt reads
 # the sources already configured on this machine.
@@ -151,6 +166,7 @@ ensure_chromium() {
 start=$(date +%s)
 ensure_npm_deps
 ensure_chromium
+ensure_runtimes
 ensure_engine
 ensure_base_image
 build_from_base "$sandbox_image" "bash coreutils git ripgrep python3 procps ca-certificates curl libatomic1"
