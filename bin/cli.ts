@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { addBridgeCommands } from './commands/bridge.ts';
 import { addCacheCommands } from './commands/cache.ts';
+import { addImagesCommands } from './commands/images.ts';
 import { addChatCommand } from './commands/chat.ts';
 import { addCompareCommands } from './commands/compare.ts';
 import { addMergeCommand } from './commands/merge.ts';
@@ -39,5 +40,6 @@ export function createCli(): Command {
   addSandboxCommands(program);
   addBridgeCommands(program);
   addCacheCommands(program);
+  addImagesCommands(program);
   return program;
 }

@@ -1,6 +1,7 @@
 // Text shared by the progress reporters: one line per finished sample, the final table.
 import type { ResultRecord, SummaryRecord } from '../../harness/index.ts';
 import { errorsLine } from '../../harness/log/summary-text.ts';
+import { formatBytes } from '../../harness/images/units.ts';
 
 export function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : ms < 3_600_000 ? `${Math.round(ms / 1000)}s` : `${(ms / 3_600_000).toFixed(1)}h`;
@@ -72,6 +73,10 @@ export function summaryTable(summary: SummaryRecord, runDir: string): string {
   if (summary.usage) {
     const u = summary.usage;
     rows.push(['model use', `${u.requests} call(s), ${u.inputTokens} in / ${u.outputTokens} out tokens (${u.cacheReadTokens} cached), $${u.costUsd.toFixed(4)}`]);
+  }
+  if (summary.images) {
+    const i = summary.images;
+    rows.push(['task images', `${i.built} built (${formatBytes(i.bytesBuilt)}), ${i.pruned} removed (${formatBytes(i.bytesPruned)} freed)`]);
   }
   rows.push(['time', duration(summary.timings.durationMs)]);
   rows.push(['run dir', runDir]);

@@ -298,5 +298,10 @@ export interface SummaryRecord {
   readonly warnings?: Readonly<Record<string, number>>;
   /** Summed over samples; absent when no sample used a model. */
   readonly usage?: ModelUsageRecord;
+  /**
+   * Task images this invocation built (bytes: what they add on top of their base images) and
+   * removed (--cache-level none|base, --disk-budget); absent when it built and removed none.
+   */
+  readonly images?: { readonly built: number; readonly bytesBuilt: number; readonly pruned: number; readonly bytesPruned: number };
   readonly timings: { readonly startedAt: string; readonly endedAt: string; readonly durationMs: number };
 }

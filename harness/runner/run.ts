@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { createAgent, type AgentAdapter } from '../../agents/index.ts';
-import { createDockerProvider, type SandboxProvider } from '../../sandboxes/index.ts';
+import { createDockerProvider, DockerProvider, type SandboxProvider } from '../../sandboxes/index.ts';
+import { RunImages, type ImagesSummary } from '../images/run-images.ts';
 import { summarize } from '../../scorers/index.ts';
 import { loadTasks, type Task } from '../../tasks/index.ts';
 import { resolveConfig, type ResolvedConfig, type UserConfig } from '../config.ts';
@@ -257,6 +258,11 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
       })
     : undefined;
   const pools = { builds: pLimit(config.buildConcurrency), scoring: pLimit(config.concurrency) };
+  // Task images on Docker: labelled, their use recorded, removed per --cache-level and --disk-budget.
+  const images = provider instanceof DockerProvider
+    ? await RunImages.create({ engine: provider.engine, store: provider.images, runId: config.runId, cacheLevel: config.cacheLevel, budgetBytes: config.diskBudgetBytes, tasks: todo.map((s) => s.task), note: (line) => reporter.onNote?.(line) })
+    : undefined;
+  let imageCounts: ImagesSummary | undefined;
   if (builds) {
     await preflight({
       provider,
@@ -265,13 +271,15 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
       runId: config.runId,
       tasks: [...new Map(todo.map((s) => [s.task.id, s.task])).values()],
       build: async (task) => {
-        if (provider.prepareImage) await pools.builds(() => provider.prepareImage!(task.environment.source, { buildTimeoutMs: Math.round(task.environment.buildTimeoutSec * config.timeoutMultiplier * 1000) }));
+        if (images) await images.prebuild(task, { buildTimeoutMs: Math.round(task.environment.buildTimeoutSec * config.timeoutMultiplier * 1000), pool: pools.builds });
+        else if (provider.prepareImage) await pools.builds(() => provider.prepareImage!(task.environment.source, { buildTimeoutMs: Math.round(task.environment.buildTimeoutSec * config.timeoutMultiplier * 1000) }));
       },
       log: (line) => reporter.onNote?.(line),
     }).catch(async (err: unknown) => {
       await disposeProvider(provider);
       await bridge?.close();
       await builds.release();
+      await images?.finish();
       throw err;
     });
   }
@@ -327,6 +335,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
           bridge: bridge && { server: bridge, filter },
           builds,
           engine: breaker,
+          images,
         };
         await prebuild(sample, deps);
         const result = await sandboxSlots(async () => {
@@ -337,11 +346,13 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
           }
           return ended;
         });
+        await images?.sampleDone(sample.task).catch(() => undefined);
         if (result) reporter.onSampleEnd?.(result);
       }),
     );
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    imageCounts = await images?.finish();
     await disposeProvider(provider);
     await bridge?.close();
     await builds?.release();
@@ -352,6 +363,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
     ...buildSummary(config, agent.name, results, all.length, status, startedAt),
     ...(interruptedBy ? { interruptedBy } : {}),
     ...(breaker.count ? { engineOutages: breaker.count } : {}),
+    ...(imageCounts && (imageCounts.built || imageCounts.pruned) ? { images: imageCounts } : {}),
     ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
   };
   await writeJsonAtomic(join(runDir, 'summary.json'), summary);
