@@ -5,6 +5,8 @@ import { ConfigError } from '../errors.ts';
 import { planSamples } from './plan.ts';
 import { assignShards, parseShard, shardLine, shardTasks, taskListDigest } from './shard.ts';
 import type { Task } from '../../tasks/index.ts';
+import { checkShards } from '../commands/merge.ts';
+import type { RunRecord } from '../log/schema.ts';
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `task-${String(i).padStart(2, '0')}`);
 const tasksOf = (list: readonly string[]) => list.map((id) => ({ id, digest: `d-${id}` }));
@@ -114,5 +116,33 @@ describe('shard assignment', () => {
     expect(tasks).toEqual([]);
     expect(shardLine(record, 0)).toBe('shard 3/3 has no tasks (2 task(s) dealt over 3 shards): nothing to run');
     expect(shardLine(shardTasks(tasksOf(ids(13)), { index: 2, count: 3 }).record, 4)).toMatch(/^shard 2\/3: 4 of 13 task\(s\)/);
+  });
+});
+
+describe('merge: which shards belong together', () => {
+  const all = ['a', 'b', 'c', 'd', 'e'];
+  const shard = (index: number, count = 2, over: { config?: Record<string, unknown>; tasks?: string[]; allTasks?: string[] } = {}) => {
+    const allTasks = over.allTasks ?? all;
+    const split = shardTasks(tasksOf(allTasks), { index, count });
+    const tasks = (over.tasks ?? split.tasks.map((t) => t.id)).map((id) => ({ id, suite: 's', origin: `/x/${id}`, digest: `d-${id}` }));
+    const run = { version: 1, runId: `r${index}`, createdAt: '', harness: { name: 'cagebench', version: '1.0.0', node: 'v20' }, config: { agent: 'oracle', paths: [`/ci-${index}/tasks`], epochs: 2, shard: `${index}/${count}`, concurrency: index, ...over.config }, tasks, shard: split.record } as RunRecord;
+    return { dir: `/runs/shard-${index}`, view: { dir: `/runs/shard-${index}`, run, results: [] }, shard: split.record };
+  };
+
+  it('accepts a complete set, whatever paths and concurrency each job had', () => {
+    expect(checkShards([shard(1), shard(2)], false)).toEqual({ missing: [] });
+  });
+
+  it('names a missing shard and the dirs given; --allow-partial lets it through', () => {
+    expect(() => checkShards([shard(2, 3)], false)).toThrow('shard(s) 1/3, 3/3 missing: given /runs/shard-2 (shard 2/3)');
+    expect(checkShards([shard(2, 3)], true)).toEqual({ missing: [1, 3] });
+  });
+
+  it('refuses a shard given twice, shards of different splits, task lists or settings', () => {
+    expect(() => checkShards([shard(1), { ...shard(1), dir: '/runs/again' }, shard(2)], true)).toThrow('shard 1/2 in /runs/shard-1 and /runs/again');
+    expect(() => checkShards([shard(1, 2), shard(2, 3)], true)).toThrow('the shards are of different splits');
+    expect(() => checkShards([shard(1), shard(2, 2, { allTasks: ['a', 'b'] })], true)).toThrow('the shards split different task lists');
+    expect(() => checkShards([shard(1), shard(2, 2, { config: { epochs: 3 } })], false)).toThrow('epochs: 2 in /runs/shard-1, 3 in /runs/shard-2');
+    expect(() => checkShards([shard(1), shard(2, 2, { tasks: ['a', 'b'] })], false)).toThrow('/runs/shard-2 (shard 2/2) does not hold the tasks dealt to it');
   });
 });
