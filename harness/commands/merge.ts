@@ -132,12 +132,21 @@ export async function mergeCommand(options: MergeOptions): Promise<MergeOutcome>
       : 'aborted';
   const interruptedBy = status === 'interrupted' ? (unfinished.some((s) => s.view.summary?.interruptedBy === 'engine') ? 'engine' : 'signal') : undefined;
   const engineOutages = shards.reduce((n, s) => n + (s.view.summary?.engineOutages ?? 0), 0);
+  // Task images the shard jobs built and pruned, summed (each job's engine is its own).
+  const images = shards.reduce(
+    (sum, s) => {
+      const i = s.view.summary?.images;
+      return i ? { built: sum.built + i.built, bytesBuilt: sum.bytesBuilt + i.bytesBuilt, pruned: sum.pruned + i.pruned, bytesPruned: sum.bytesPruned + i.bytesPruned } : sum;
+    },
+    { built: 0, bytesBuilt: 0, pruned: 0, bytesPruned: 0 },
+  );
   const timings = spanOf(shards, results);
   const agent = shards.find((s) => s.view.summary)?.view.summary?.agent ?? config.agent;
   const summary: SummaryRecord = {
     ...buildSummary({ runId }, agent, results, plan.length, status, new Date(timings.startedAt)),
     ...(interruptedBy ? { interruptedBy } : {}),
     ...(engineOutages ? { engineOutages } : {}),
+    ...(images.built || images.pruned ? { images } : {}),
     timings,
   };
   await writeJsonAtomic(join(out, 'summary.json'), summary);

@@ -21,9 +21,12 @@ async function runCli(args: readonly string[]): Promise<{ code: number | null; s
   return cli(args).exited;
 }
 
-/** What a merged summary must share with the whole run's: everything but ids and times. */
+/**
+ * What a merged summary must share with the whole run's: everything but ids, times, the shard,
+ * and what depends on the machine's state rather than the samples (infra retries, images built).
+ */
 function comparable(s: SummaryRecord | undefined): Partial<SummaryRecord> {
-  const { runId: _id, timings: _t, shard: _s, retries: _r, ...rest } = s ?? ({} as SummaryRecord);
+  const { runId: _id, timings: _t, shard: _s, retries: _r, images: _i, ...rest } = s ?? ({} as SummaryRecord);
   return rest;
 }
 
