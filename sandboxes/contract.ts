@@ -124,7 +124,8 @@ export function sandboxContract(name: string, target: () => Promise<ContractTarg
       });
 
       it('a timeout ends the whole process tree: TERM first, so a trap can save its state', async () => {
-        const r = await sandbox.exec(`trap 'echo saved > /tmp/saved; exit 3' TERM; sleep 301 & setsid sleep 302 & wait`, { user: 'nobody', timeoutMs: 500, killGraceMs: 4000 });
+        // A loop, not `wait`: wait returns 0 as soon as its children die, racing the shell's own TERM.
+        const r = await sandbox.exec(`trap 'echo saved > /tmp/saved; exit 3' TERM; sleep 301 & setsid sleep 302 & while :; do sleep 1; done`, { user: 'nobody', timeoutMs: 500, killGraceMs: 4000 });
         expect(r).toMatchObject({ timedOut: true, signal: 'SIGTERM', exitCode: 3 });
         expect((await sandbox.readFile('/tmp/saved')).toString()).toBe('saved\n');
         expect(await processes()).not.toMatch(/sleep 30[12]/);
@@ -144,7 +145,7 @@ export function sandboxContract(name: string, target: () => Promise<ContractTarg
       it('an abort signal ends the tree as a timeout would, and the result says cancelled', async () => {
         const abort = new AbortController();
         setTimeout(() => abort.abort(), 400);
-        const r = await sandbox.exec("trap 'echo bye; exit 4' TERM; sleep 321 & wait", { signal: abort.signal, killGraceMs: 3000 });
+        const r = await sandbox.exec("trap 'echo bye; exit 4' TERM; sleep 321 & while :; do sleep 1; done", { signal: abort.signal, killGraceMs: 3000 });
         expect(r).toMatchObject({ cancelled: true, timedOut: false, exitCode: 4 });
         expect(r.stdout).toContain('bye');
         expect(await processes()).not.toContain('sleep 321');
