@@ -42,7 +42,8 @@ export class RunImages {
   private readonly tags = new Map<string, string | undefined>();
   private readonly remaining = new Map<string, number>();
   private readonly idOfTag = new Map<string, string>();
-  private readonly leases = new Map<string, () => Promise<void>>();
+  /** Set before the lease file is written, so two samples of one task never take two leases. */
+  private readonly leases = new Map<string, Promise<() => Promise<void>>>();
   /** Builds this run started under the budget, with the bytes reserved (undefined: not known yet). */
   private readonly inflight = new Map<string, number | undefined>();
   private lock: Promise<unknown> = Promise.resolve();
@@ -138,7 +139,11 @@ export class RunImages {
       ...(built ? { builtAt: new Date().toISOString(), builtByRun: runId } : {}),
     });
     this.idOfTag.set(tag, id);
-    if (!this.leases.has(id) && (this.remaining.get(task.id) ?? 0) > 0 && !this.finished) this.leases.set(id, await this.records.lease(id));
+    if (!this.leases.has(id) && (this.remaining.get(task.id) ?? 0) > 0 && !this.finished) {
+      const lease = this.records.lease(id);
+      this.leases.set(id, lease);
+      await lease;
+    }
   }
 
   private serially<T>(fn: () => Promise<T>): Promise<T> {
@@ -204,8 +209,9 @@ export class RunImages {
     if (left > 0 || !tag || this.pinned().has(tag)) return;
     const id = this.idOfTag.get(tag);
     if (id) {
-      await this.leases.get(id)?.();
+      const lease = this.leases.get(id);
       this.leases.delete(id);
+      await lease?.then((release) => release(), () => undefined);
     }
     this.changedNow();
     if (this.level === 'task' || !id) return;
@@ -217,7 +223,7 @@ export class RunImages {
   async finish(): Promise<ImagesSummary> {
     this.finished = true;
     this.changedNow();
-    await Promise.allSettled([...this.leases.values()].map((release) => release()));
+    await Promise.allSettled([...this.leases.values()].map(async (lease) => (await lease)()));
     this.leases.clear();
     return { ...this.stats };
   }
