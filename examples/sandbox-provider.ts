@@ -2,7 +2,8 @@
 // logs every command with its duration. A provider for another backend (a VM, a remote
 // service) implements the same members: start(spec) gives a started Sandbox, which can exec,
 // move files and stop; a non-zero exit is an ExecResult, and a command that could not run at
-// all throws. run() and the CLI use the Docker provider; this example drives one by hand.
+// all throws. It declares its capabilities; run({ ... }, { provider }) takes any provider, and
+// this example drives one by hand.
 //
 //   npx tsx --tsconfig examples/tsconfig.json examples/sandbox-provider.ts
 //
@@ -28,6 +29,15 @@ class LoggingProvider implements SandboxProvider {
     private readonly inner: SandboxProvider,
     private readonly log: (line: string) => void,
   ) {}
+
+  /** What this backend can do (networks, bind mounts, limits...): tasks needing more are refused before a run. */
+  get capabilities(): SandboxProvider['capabilities'] {
+    return this.inner.capabilities;
+  }
+  /** Where sandboxes run, for messages. */
+  get location(): string {
+    return this.inner.location;
+  }
 
   async start(spec: SandboxSpec, options?: StartOptions): Promise<Sandbox> {
     const sandbox = await this.inner.start(spec, options);

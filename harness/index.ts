@@ -6,6 +6,9 @@ export { compareArms, COMPARE_DEFAULTS, type Comparison, type CompareOptions, ty
 export { loadArm, type Arm } from './compare/arm.ts';
 export { compareCommand, saveBaseline } from './commands/compare.ts';
 export { readRunDir, type RunView } from './log/reader.ts';
+export { mergeCommand as merge } from './commands/merge.ts';
+export { capabilityGaps, capabilityProblems } from '../sandboxes/capabilities.ts';
+export type { Architecture, PrepareImageOptions, ProviderCapabilities } from '../sandboxes/sandbox.ts';
 export { writeReport, type WriteReportOptions } from './report/html/writer.ts';
 export { writeCiOutputs, type CiOutputOptions } from './report/ci/outputs.ts';
 export { buildTrajectory, checkTrajectory } from './log/trajectory.ts';
