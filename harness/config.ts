@@ -114,6 +114,8 @@ export interface UserConfig {
   readonly openaiApi?: 'chat' | 'responses';
   /** How agents are driven: their CLI once per attempt, or their ACP adapter, one session per sample. @default 'headless' */
   readonly driver?: 'headless' | 'acp';
+  /** Container runtime for every sandbox (`runsc` for gVisor, `crun`); one the provider does not offer is refused before the run. */
+  readonly runtime?: string;
   /** Version of the agent's builds: stable, latest or X.Y.Z. @default 'stable' */
   readonly agentVersion?: string;
   /** Never download: agent builds must already be in the cache. @default $CAGEBENCH_OFFLINE=1 */
@@ -170,6 +172,8 @@ export interface ResolvedConfig {
   readonly agentVersion: string;
   readonly offline: boolean;
   readonly driver: 'headless' | 'acp';
+  /** The container runtime of every sandbox; the engine's default when absent. */
+  readonly runtime?: string;
 }
 
 export const DEFAULT_CONTINUE_MESSAGE =
@@ -239,6 +243,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     ...(user.baseline ? { compare: { baseline: resolve(user.baseline), options: compareOptionsOf(user) } } : {}),
     agentVersion: user.agentVersion ?? 'stable',
     driver: user.driver ?? 'headless',
+    ...(user.runtime ? { runtime: user.runtime } : {}),
     offline: user.offline ?? process.env.CAGEBENCH_OFFLINE === '1',
     bridge: {
       aliases: user.modelAliases ?? {},

@@ -47,6 +47,7 @@ export const RUN_OPTIONS = {
   tasks: { value: { type: 'code', what: 'a list of tasks made with defineTask()' }, description: 'tasks defined in code (defineTask), run beside those found under paths', noFlag: true },
   agent: { value: { type: 'string' }, arg: '<name>', description: 'agent to run: claude_code, codex_cli, gemini_cli, opencode, oracle, nop (or an adapter object in code)' },
   agentOptions: { value: { type: 'options' }, flag: 'agent-opt', arg: '<key=value>', description: 'an agent option, e.g. system_prompt="..." disallowed_tools=[WebFetch] env.FOO=1 (repeatable)' },
+  runtime: { value: { type: 'string', pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, rule: 'must be a runtime name the engine offers, e.g. runsc' }, arg: '<name>', description: 'container runtime for every sandbox (runsc for gVisor, crun): refused before the run when the engine does not offer it', defaultText: "the engine's default" },
   driver: { value: { type: 'choice', choices: ['headless', 'acp'] }, arg: '<driver>', description: "how agents are driven: headless (their CLI, once per attempt) or acp (their ACP adapter, one session per sample)", defaultText: 'headless' },
   agentVersion: { value: { type: 'string' }, arg: '<spec>', description: "stable, latest, X.Y.Z, auto (the image's own program if on its PATH, else stable) or sandbox (only the image's)", defaultText: 'stable' },
   model: { value: { type: 'string', pattern: ROUTE, rule: 'must look like provider/model, e.g. mock/echo' }, arg: '<provider/model>', description: 'model for agents that need one' },

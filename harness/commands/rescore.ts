@@ -181,7 +181,7 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
   // An engine that does not answer, or a task the provider cannot run as asked, fails before the new run directory.
   const provider = await openProvider(options);
   try {
-    checkProviderFits([...new Map(jobs.map((j) => [j.sample.task.id, j.sample.task])).values()], provider, { needsModel: false });
+    checkProviderFits([...new Map(jobs.map((j) => [j.sample.task.id, j.sample.task])).values()], provider, { needsModel: false }, config.runtime);
   } catch (err) {
     await disposeProvider(provider).catch(() => undefined);
     throw err;

@@ -81,6 +81,29 @@ describe('run() and the provider', () => {
     expect(provider.closed).toBe(true);
   });
 
+  it('--runtime the provider does not offer is refused before run.json, naming the runtimes it has', async () => {
+    const provider = narrowProvider();
+    const out = await outDir();
+    const runId = testRunId('provider-runtime');
+    const err = await run({ paths: [QUICK], task: 'write-ok', agent: 'oracle', out, runId, runtime: 'runsc' }, { provider }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CB_CONFIG' });
+    expect((err as Error).message).toMatch(/write-ok: it needs the container runtime "runsc"; the provider offers "runc"/);
+    expect(existsSync(join(out, runId, 'run.json'))).toBe(false);
+    expect(provider.starts).toBe(0);
+  });
+
+  it('--runtime runc reaches the container on the local engine', async () => {
+    const runId = testRunId('provider-runc');
+    const agent = { name: 'writer', needsModel: false, run: async (ctx: Parameters<AgentAdapter['run']>[0]) => (await ctx.sandbox.exec('echo ok > out.txt', { cwd: ctx.task.environment.workdir }), { timedOut: false, exitCode: 0 }) } as unknown as AgentAdapter;
+    const provider = await createDockerProvider({ teardownOnExit: false });
+    const started: (string | undefined)[] = [];
+    const start = provider.start.bind(provider);
+    provider.start = async (spec, options) => (started.push(spec.runtime), start(spec, options));
+    const outcome = await run({ paths: [QUICK], task: 'write-ok', agent, out: await outDir(), runId, runtime: 'runc' }, { provider });
+    expect(outcome.summary.counts).toMatchObject({ pass: 1, total: 1 });
+    expect(started).toEqual(['runc']);
+  });
+
   it('runs on the provider a factory makes', async () => {
     let made = 0;
     const runId = testRunId('provider-factory');

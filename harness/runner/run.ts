@@ -104,7 +104,7 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
   // so does a task asking for what the provider cannot do.
   const provider = await openProvider(options);
   return closingOnError(provider, async () => {
-    checkProviderFits(tasks, provider, agent);
+    checkProviderFits(tasks, provider, agent, config.runtime);
     await mkdir(runDir, { recursive: true });
     const record: RunRecord = {
       version: LOG_VERSION,
@@ -179,7 +179,7 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
   const tasks = withHostEnv(record.tasks.map((ref) => byId.get(ref.id)!), config);
   const provider = await openProvider(options);
   return closingOnError(provider, async () => {
-    checkProviderFits(tasks, provider, agent);
+    checkProviderFits(tasks, provider, agent, config.runtime);
     // A killed process leaves its sandboxes behind: remove them before going on.
     await provider.sweep?.(record.runId);
     // A shard stays that shard: run.json's tasks are its own.

@@ -180,6 +180,7 @@ export function sandboxSpec(sample: Sample, config: ResolvedConfig, agent: { rea
     workdir: task.environment.workdir,
     ...(task.environment.env ? { env: task.environment.env } : {}),
     buildTimeoutMs: Math.round(task.environment.buildTimeoutSec * config.timeoutMultiplier * 1000),
+    ...(config.runtime ? { runtime: config.runtime } : {}),
   };
 }
 

@@ -21,26 +21,27 @@ import { HARNESS_VERSION } from '../version.ts';
  * outside world, the bridge alone for an agent with a model, or nothing), their limits, and
  * a build when the environment is only a Dockerfile.
  */
-export function taskNeeds(task: Task, agent: Pick<AgentAdapter, 'needsModel'>): SandboxNeeds {
+export function taskNeeds(task: Task, agent: Pick<AgentAdapter, 'needsModel'>, runtime?: string): SandboxNeeds {
   const { environment } = task;
   return {
     network: environment.network === 'bridge' ? 'bridge' : agent.needsModel ? 'model-only' : 'none',
     limits: { cpus: environment.cpus, memoryMb: environment.memoryMb },
     dockerfileBuild: !('image' in environment.source),
+    ...(runtime ? { runtime } : {}),
   };
 }
 
 /** Every way a task asks more of the provider than its capabilities offer, one line each naming the task. */
-export function providerProblems(tasks: readonly Task[], capabilities: ProviderCapabilities, agent: Pick<AgentAdapter, 'needsModel'>): string[] {
-  return tasks.flatMap((task) => capabilityProblems(taskNeeds(task, agent), capabilities).map((problem) => `${task.id}: ${problem}`));
+export function providerProblems(tasks: readonly Task[], capabilities: ProviderCapabilities, agent: Pick<AgentAdapter, 'needsModel'>, runtime?: string): string[] {
+  return tasks.flatMap((task) => capabilityProblems(taskNeeds(task, agent, runtime), capabilities).map((problem) => `${task.id}: ${problem}`));
 }
 
 /**
  * Before run.json: a task the provider cannot run as asked stops the run (exit 2), naming
  * the task, what it asks and what the provider offers. Never run with a weaker policy.
  */
-export function checkProviderFits(tasks: readonly Task[], provider: SandboxProvider, agent: Pick<AgentAdapter, 'needsModel'>): void {
-  const problems = providerProblems(tasks, provider.capabilities, agent);
+export function checkProviderFits(tasks: readonly Task[], provider: SandboxProvider, agent: Pick<AgentAdapter, 'needsModel'>, runtime?: string): void {
+  const problems = providerProblems(tasks, provider.capabilities, agent, runtime);
   if (!problems.length) return;
   throw new ConfigError(
     `${problems.length === 1 ? 'A task asks' : `${problems.length} task needs ask`} for more than the sandbox provider "${provider.name}" (${provider.location}) offers:\n  ${problems.join('\n  ')}\n` +
