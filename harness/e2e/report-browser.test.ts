@@ -107,7 +107,8 @@ describe('the HTML report in chromium', () => {
 
     // ← and → walk the filtered list; the events of an attempt open on demand.
     await page.click('.attempt details.events > summary');
-    expect(await page.locator('.attempt table.eventlist tr').count()).toBeGreaterThan(5);
+    // Drawn when the <details> opens, on the next frame: poll, do not read at once.
+    await expect.poll(() => page.locator('.attempt table.eventlist tr').count()).toBeGreaterThan(5);
 
     expect(problems).toEqual([]);
     await page.close();

@@ -630,13 +630,25 @@ async function cgroupDirs(name: string): Promise<string[]> {
   return candidates.filter((c) => existsSync(c));
 }
 
-/** rmdir a cgroup and its children, deepest first (cgroup files cannot be unlinked; rmdir is how). */
+/**
+ * rmdir a cgroup and its children, deepest first (cgroup files cannot be unlinked; rmdir is
+ * how). A cgroup whose last process was just killed stays busy until the kernel has reaped
+ * it, so EBUSY is retried for a few seconds.
+ */
 async function rmdirTree(dir: string): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const e of entries) if (e.isDirectory()) await rmdirTree(join(dir, e.name));
-  await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
+  for (let tries = 0; ; tries++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY' || tries >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 function run(cmd: string, args: readonly string[]): Promise<void> {
