@@ -55,12 +55,19 @@ interface Shell {
   readonly stderr: string;
 }
 
+/** This process's environment less what a CI system sets (a real CI job must not leak into the scenarios). */
+function hostEnvWithoutCi(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !/^(CI|CI_.*|GITHUB_.*|GITLAB_.*|RUNNER_.*)$/.test(e[0])));
+}
+
 /** A script as runners run it: bash with errexit and pipefail, the stand-ins first on PATH. */
 function sh(script: string, cwd: string, env: Record<string, string>): Shell {
   const result = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
     cwd,
     encoding: 'utf8',
-    env: { HOME: cwd, ...env, PATH: [FIXTURES, process.env.PATH ?? ''].join(delimiter) },
+    // The machine's own environment (its HOME, its tools) without the CI system's variables, which
+    // each scenario sets itself; the stand-ins first on PATH.
+    env: { ...hostEnvWithoutCi(), ...env, PATH: [FIXTURES, process.env.PATH ?? ''].join(delimiter) },
     timeout: 120_000,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
