@@ -15,18 +15,17 @@
 import { copyFile, link, mkdir, readdir, readlink, stat, symlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { compareOptionsOf } from '../config.ts';
-import { armFromRun, loadArm } from '../compare/arm.ts';
-import { compareArms, type Comparison } from '../compare/compare.ts';
+import { loadArm } from '../compare/arm.ts';
+import type { Comparison } from '../compare/compare.ts';
 import { ConfigError } from '../errors.ts';
-import { EXIT_ENGINE_LOST, EXIT_FAIL_UNDER, EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLE_ERRORS, verdictExitCode } from '../exit-codes.ts';
 import { readRunDir, type RunView } from '../log/reader.ts';
 import { LOG_VERSION, type ResultRecord, type RunRecord, type RunStatus, type ShardRecord, type SummaryRecord, type TaskRef } from '../log/schema.ts';
-import { errorsLine } from '../log/summary-text.ts';
 import { writeJsonAtomic } from '../log/writer.ts';
 import { writeCiOutputs } from '../report/ci/outputs.ts';
 import { writeReport, type ReportWritten } from '../report/html/writer.ts';
 import { planOrder } from '../runner/plan.ts';
 import { buildSummary } from '../runner/run.ts';
+import { compareWithBaseline, gateRun } from '../runner/gate.ts';
 import { assignShards, taskListDigest } from '../runner/shard.ts';
 import { checkOutputPath, readRunRecord } from '../runner/validate.ts';
 import { HARNESS_VERSION } from '../version.ts';
@@ -153,37 +152,16 @@ export async function mergeCommand(options: MergeOptions): Promise<MergeOutcome>
   const view: RunView = { dir: out, run: record, summary, results: merged.results };
 
   // The gate against a baseline, unless a shard did not finish (as `run` does).
-  const comparison = options.baseline && status !== 'interrupted' ? compareArms(await loadArm(options.baseline), armFromRun(view), compareOptionsOf(config)) : undefined;
-  if (comparison) await writeJsonAtomic(join(out, 'compare.json'), comparison);
+  const comparison = options.baseline && status !== 'interrupted' ? await compareWithBaseline(options.baseline, compareOptionsOf(config), view) : undefined;
   await writeCiOutputs(view, comparison, { junit: options.junit, ctrf: options.ctrf, prComment: options.prComment, ...(options.env ? { env: options.env } : {}), ...(options.print ? { print: options.print } : {}) });
   const report = options.report ? await writeReport({ runs: [view], out: options.report, ...(options.baseline ? { baseline: options.baseline } : {}) }) : undefined;
 
   // The exit code by the run's rules, over the merged run.
-  const reasons: string[] = [];
-  for (const s of unfinished) {
+  const unfinishedLines = unfinished.map((s) => {
     const why = s.view.summary ? `ended ${s.view.summary.status}${s.view.summary.pending ? ` with ${s.view.summary.pending} sample(s) to go` : ''}` : 'has no summary.json (it did not finish)';
-    reasons.push(`shard ${s.shard.index}/${count} (${s.dir}) ${why}: finish it with 'cagebench resume ${s.dir}', then merge again`);
-  }
-  const maxErrors = config.maxErrors ?? 0;
-  const tooManyErrors = summary.counts.error > maxErrors;
-  if (tooManyErrors) reasons.push(`${errorsLine(summary)}${maxErrors ? `, more than --max-errors ${maxErrors}` : ''}`);
-  const failUnder = config.failUnder;
-  if (failUnder !== undefined && !(summary.score.n > 0 && summary.score.mean >= failUnder)) {
-    reasons.push(`mean score ${summary.score.n > 0 ? summary.score.mean.toFixed(3) : 'n/a (nothing scored)'} is under --fail-under ${failUnder}`);
-  }
-  if (comparison && comparison.verdict !== 'PASS') reasons.push(`compare ${comparison.verdict}: ${comparison.reasons[0]}`);
-  const exitCode =
-    status === 'interrupted'
-      ? interruptedBy === 'engine'
-        ? EXIT_ENGINE_LOST
-        : EXIT_INTERRUPTED
-      : tooManyErrors
-        ? EXIT_SAMPLE_ERRORS
-        : comparison && comparison.verdict !== 'PASS'
-          ? verdictExitCode(comparison.verdict)
-          : reasons.length
-            ? EXIT_FAIL_UNDER
-            : EXIT_OK;
+    return `shard ${s.shard.index}/${count} (${s.dir}) ${why}: finish it with 'cagebench resume ${s.dir}', then merge again`;
+  });
+  const { exitCode, reasons } = gateRun({ summary, maxErrors: config.maxErrors, failUnder: config.failUnder, ...(comparison ? { comparison } : {}), unfinished: unfinishedLines });
   return { runDir: out, summary, exitCode, reasons, files, ...(comparison ? { comparison } : {}), ...(report ? { report } : {}) };
 }
 

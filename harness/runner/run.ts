@@ -16,7 +16,6 @@ import { tasksFromDefinitions, type ScorerFunction, type TaskDefinition } from '
 import type { RequestFilter } from '../bridge/session.ts';
 import { ConfigError } from '../errors.ts';
 import { writeCiOutputs } from '../report/ci/outputs.ts';
-import type { RunView } from '../log/reader.ts';
 import { createBridge, loadFilter } from '../bridge/index.ts';
 import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type ShardRecord, type SummaryRecord } from '../log/schema.ts';
 import { moveToHistory, writeJsonAtomic } from '../log/writer.ts';
@@ -30,10 +29,8 @@ import { withHostEnv } from './host-env.ts';
 import { preflight } from './preflight.ts';
 import { acpAgent } from '../session/acp-agent.ts';
 import { EngineBreaker } from './engine-breaker.ts';
-import { errorsLine } from '../log/summary-text.ts';
-import { EXIT_ENGINE_LOST, EXIT_FAIL_UNDER, EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLE_ERRORS, verdictExitCode } from '../exit-codes.ts';
-import { armFromRun, loadArm } from '../compare/arm.ts';
-import { compareArms, type Comparison } from '../compare/compare.ts';
+import { compareWithBaseline, gateRun } from './gate.ts';
+import type { Comparison } from '../compare/compare.ts';
 import { HARNESS_VERSION } from '../version.ts';
 
 
@@ -369,48 +366,24 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
   await writeJsonAtomic(join(runDir, 'summary.json'), summary);
   const view = { dir: runDir, run: await readRunRecord(runDir), summary, results };
   // The gate against a baseline, unless the run did not finish (resume finishes, then compares).
-  const comparison = config.compare && status !== 'interrupted' && !emptyShard ? await compareWithBaseline(config.compare, view) : undefined;
+  const comparison = config.compare && status !== 'interrupted' && !emptyShard ? await compareWithBaseline(config.compare.baseline, config.compare.options, view) : undefined;
   // JUnit, CTRF, the comment body, and in GitHub Actions the job summary and annotations.
   await writeCiOutputs(view, comparison, { junit: config.junit, ctrf: config.ctrf, prComment: config.prComment });
 
-  const reasons: string[] = [];
-  if (status === 'interrupted') {
-    const why = interruptedBy === 'engine' ? `${provider.location} did not come back within --engine-grace ${duration(graceMs)}` : 'interrupted';
-    reasons.push(`${why}: ${summary.pending} sample(s) to go; finish with: cagebench resume ${runDir}`);
-  }
-  const tooManyErrors = summary.counts.error > (config.maxErrors ?? 0);
-  if (tooManyErrors) {
-    const allowed = config.maxErrors ? `, more than --max-errors ${config.maxErrors}` : '';
-    const again = summary.errorsByKind.infra ? `; 'cagebench resume ${runDir}' runs the infra errors again` : '';
-    reasons.push(`${errorsLine(summary)}${allowed}${again}`);
-  }
-  // Nothing scored (every sample an error) is not a score above the bar either.
-  if (config.failUnder !== undefined && !emptyShard && !(summary.score.n > 0 && summary.score.mean >= config.failUnder)) {
-    const mean = summary.score.n > 0 ? summary.score.mean.toFixed(3) : 'n/a (nothing scored)';
-    reasons.push(`mean score ${mean} is under --fail-under ${config.failUnder}`);
-  }
-  if (comparison && comparison.verdict !== 'PASS') reasons.push(`compare ${comparison.verdict}: ${comparison.reasons[0]}`);
-  const exitCode =
+  const unfinished =
     status === 'interrupted'
-      ? interruptedBy === 'engine'
-        ? EXIT_ENGINE_LOST
-        : EXIT_INTERRUPTED
-      : tooManyErrors
-        ? EXIT_SAMPLE_ERRORS
-        : comparison && comparison.verdict !== 'PASS'
-          ? verdictExitCode(comparison.verdict)
-          : reasons.length
-            ? EXIT_FAIL_UNDER
-            : EXIT_OK;
+      ? [`${interruptedBy === 'engine' ? `${provider.location} did not come back within --engine-grace ${duration(graceMs)}` : 'interrupted'}: ${summary.pending} sample(s) to go; finish with: cagebench resume ${runDir}`]
+      : [];
+  const { exitCode, reasons } = gateRun({
+    summary,
+    maxErrors: config.maxErrors,
+    ...(emptyShard ? {} : { failUnder: config.failUnder }),
+    ...(comparison ? { comparison } : {}),
+    unfinished,
+    ...(summary.errorsByKind.infra ? { errorHint: `; 'cagebench resume ${runDir}' runs the infra errors again` } : {}),
+  });
   reporter.onRunEnd?.(summary, { runDir, exitCode, reasons });
   return { runDir, summary, exitCode, reasons, ...(comparison ? { comparison } : {}) };
-}
-
-/** The finished run against its baseline; the comparison is kept as compare.json beside summary.json. */
-async function compareWithBaseline(compare: NonNullable<ResolvedConfig['compare']>, view: RunView): Promise<Comparison> {
-  const comparison = compareArms(await loadArm(compare.baseline), armFromRun(view), compare.options);
-  await writeJsonAtomic(join(view.dir, 'compare.json'), comparison);
-  return comparison;
 }
 
 /** 90 → "90 s", 600 → "10 min". */
