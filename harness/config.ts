@@ -11,6 +11,7 @@ import type { RunConfigRecord } from './log/schema.ts';
 import type { ScorerFunction, TaskDefinition } from './define.ts';
 import type { CompareOptions } from './compare/compare.ts';
 import { parseShard, type Shard } from './runner/shard.ts';
+import { formatEngine, parseEngines, type EngineSpec } from './runner/engines.ts';
 
 export interface UserConfig {
   /** Harbor task dirs, folders of them, or suite YAML files. */
@@ -116,6 +117,12 @@ export interface UserConfig {
   readonly driver?: 'headless' | 'acp';
   /** Container runtime for every sandbox (`runsc` for gVisor, `crun`); one the provider does not offer is refused before the run. */
   readonly runtime?: string;
+  /**
+   * A pool of Docker engines to run on, each `ADDRESS[,capacity=N][,certs=DIR]`
+   * (`tcp://10.0.0.5:2376,capacity=8,certs=/etc/cagebench/b`); samples go to the engine with
+   * the most free capacity, and one that stops answering is taken out. @default the one engine of $DOCKER_HOST
+   */
+  readonly engines?: readonly string[];
   /** Version of the agent's builds: stable, latest or X.Y.Z. @default 'stable' */
   readonly agentVersion?: string;
   /** Never download: agent builds must already be in the cache. @default $CAGEBENCH_OFFLINE=1 */
@@ -174,6 +181,8 @@ export interface ResolvedConfig {
   readonly driver: 'headless' | 'acp';
   /** The container runtime of every sandbox; the engine's default when absent. */
   readonly runtime?: string;
+  /** `--engine`, parsed: the pool's members; absent for the one engine of $DOCKER_HOST. */
+  readonly engines?: readonly EngineSpec[];
 }
 
 export const DEFAULT_CONTINUE_MESSAGE =
@@ -201,6 +210,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
   const agentOptions = withAbsoluteSkills(user.agentOptions);
   const paths = (user.paths ?? []).map((p) => resolve(p));
   const agentName = typeof user.agent === 'string' ? user.agent : user.agent.name;
+  const engines = user.engines?.length ? parseEngines(user.engines) : undefined;
   return {
     record: {
       ...recorded,
@@ -211,6 +221,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
       baseline: absolute(user.baseline),
       ...(agentOptions ? { agentOptions } : {}),
       ...(inline.length ? { inline } : {}),
+      ...(engines ? { engines: engines.map(formatEngine) } : {}),
     },
     paths,
     tasks: user.tasks ?? [],
@@ -221,7 +232,8 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     model: user.model,
     epochs: user.epochs ?? 1,
     attempts: user.attempts,
-    concurrency: user.concurrency ?? 4,
+    // A pool runs as many sandboxes as its engines hold, unless told otherwise.
+    concurrency: user.concurrency ?? (engines ? engines.reduce((n, e) => n + e.capacity, 0) : 4),
     buildConcurrency: user.buildConcurrency ?? 2,
     cacheLevel: user.cacheLevel ?? 'task',
     ...(user.diskBudget !== undefined ? { diskBudgetBytes: parseSize(user.diskBudget, 'diskBudget (--disk-budget)') } : {}),
@@ -244,6 +256,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     agentVersion: user.agentVersion ?? 'stable',
     driver: user.driver ?? 'headless',
     ...(user.runtime ? { runtime: user.runtime } : {}),
+    ...(engines ? { engines } : {}),
     offline: user.offline ?? process.env.CAGEBENCH_OFFLINE === '1',
     bridge: {
       aliases: user.modelAliases ?? {},

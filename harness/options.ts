@@ -68,6 +68,7 @@ export const RUN_OPTIONS = {
   timeoutMultiplier: { value: { type: 'number', positive: true }, arg: '<x>', description: 'scale every phase timeout', defaultText: '1' },
   retries: { value: { type: 'int', min: 0 }, arg: '<n>', description: 'retries of a sample that ends in an infra error', defaultText: '2' },
   maxErrors: { value: { type: 'int', min: 0 }, arg: '<n>', description: 'errors the run tolerates: more exit 4, and past it no new sample starts', defaultText: '0' },
+  engines: { value: { type: 'list', pattern: /^(unix|tcp):\/\/\S+$/, rule: 'takes ADDRESS[,capacity=N][,certs=DIR] with a unix:// or tcp:// address' }, flag: 'engine', arg: '<address[,capacity=N][,certs=DIR]>', description: 'run on a pool of Docker engines (repeatable): samples go to the engine with the most free capacity; one that stops answering is taken out and its samples run again on the others', defaultText: 'the one engine of $DOCKER_HOST' },
   engineGrace: { value: { type: 'int', min: 0 }, arg: '<seconds>', description: 'how long to wait for an unreachable Docker engine before the run ends interrupted, exit 75', defaultText: '600' },
   passEnv: { value: { type: 'list', pattern: ENV_NAME, rule: 'takes variable names (letters, digits and _)' }, arg: '<NAME>', description: 'let tasks read host variable NAME through ${NAME} in their env tables (repeatable)' },
   failUnder: { value: { type: 'number', min: 0, max: 1, rule: 'must be a score between 0 and 1' }, arg: '<score>', description: 'exit 1 when the mean score is below this' },

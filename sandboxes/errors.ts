@@ -3,6 +3,8 @@
 
 export type SandboxErrorCode =
   | 'CB_ENGINE_UNREACHABLE'
+  /** A pool's engine stopped answering mid-sample and was taken out: the sample runs again on another. */
+  | 'CB_ENGINE_LOST'
   | 'CB_IMAGE_NOT_FOUND'
   | 'CB_IMAGE_BUILD_FAILED'
   | 'CB_IMAGE_BUILD_TIMEOUT'

@@ -27,6 +27,7 @@ export { connectEngine, type Engine, type EngineOptions } from './docker/client.
 export { createDockerProvider, dockerCapabilities, DockerProvider, type DockerProviderOptions } from './docker/provider.ts';
 export { RELAY_IMAGE, ENDPOINT_ALIAS } from './docker/model-only.ts';
 export { copyProblem } from './docker/archive.ts';
+export { ProviderPool, commonCapabilities, type PoolMember, type PoolOptions } from './pool.ts';
 export { sweep, type SweepReport, type SweptResource } from './sweep.ts';
 export { diffManifests, snapshotFiles, type FileChanges, type FileEntry, type FileKind, type FileManifest, type SnapshotOptions } from './file-changes.ts';
 export { handleSignalsInApp, installExitHandlers, teardownAll } from './teardown.ts';

@@ -137,6 +137,8 @@ export interface Sandbox extends AsyncDisposable {
   readonly image: string;
   /** Set when the spec names an endpoint port (`model-only`, or `bridge` with one). */
   readonly endpoint?: SandboxEndpoint;
+  /** The engine it runs on, when its provider has several (a pool): named in the sample's result. */
+  readonly runsOn?: string;
   /** An argv runs as is; a string runs through `/bin/sh -c`. */
   exec(cmd: string | readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /**
@@ -204,6 +206,12 @@ export interface SandboxProvider {
    * provider without it prepares on `start`.
    */
   prepareImage?(source: ImageSource, options?: PrepareImageOptions): Promise<string>;
+  /**
+   * The image as a `docker save` tar stream, and loading one: a pool copies an image a member
+   * lacks from one that has it (no registry needed). Optional; both or neither.
+   */
+  saveImage?(ref: string): Promise<Readable>;
+  loadImage?(tar: Readable): Promise<void>;
   /**
    * Whether the backend answers now, on a fresh connection; never throws. The runner's
    * circuit breaker pauses new samples while it is false. Optional: absent means always up.

@@ -53,7 +53,7 @@ export function addRunCommands(program: Command): void {
     .option('--json', 'print summary.json to stdout instead of the table')
     .option('--no-retry-errors', 'keep samples whose result is an infra error instead of running them again');
   // What is not recorded in run.json: where the reports go, and how this invocation runs.
-  addRunFlags(resumeCommand, ['concurrency', 'junit', 'ctrf', 'prComment', 'offline']).action(async (runDir: string, opts: Record<string, unknown>) => {
+  addRunFlags(resumeCommand, ['concurrency', 'engines', 'junit', 'ctrf', 'prComment', 'offline']).action(async (runDir: string, opts: Record<string, unknown>) => {
     await report(async () => {
       const { resume, checkRunOptions } = await import('../../harness/index.ts');
       const flags = runFlagValues(opts);

@@ -179,7 +179,7 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
   }
 
   // An engine that does not answer, or a task the provider cannot run as asked, fails before the new run directory.
-  const provider = await openProvider(options);
+  const provider = await openProvider(options, config);
   try {
     checkProviderFits([...new Map(jobs.map((j) => [j.sample.task.id, j.sample.task])).values()], provider, { needsModel: false }, config.runtime);
   } catch (err) {

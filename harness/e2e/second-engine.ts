@@ -73,6 +73,11 @@ export interface SecondEngine {
   ping(): Promise<boolean>;
   /** SIGTERM dockerd; resolves once it and its containerd are gone and the socket is removed. */
   stop(): Promise<void>;
+  /**
+   * SIGKILL dockerd, as a crash would: its API (socket, TCP) is gone at once, while its
+   * containerd and containers live on until start() takes them up again (or dispose()).
+   */
+  kill(): Promise<void>;
   /** Start it again on the same data-root (images, containers kept); resolves once /_ping answers. */
   start(): Promise<void>;
   /** Remove its containers, stop it, remove its temp dir and cgroups. Idempotent. */
@@ -307,6 +312,17 @@ class Engine implements SecondEngine {
       killPid(containerd, 'SIGKILL');
       await waitUntil(() => !this.isOurs(containerd), 5_000);
     }
+  }
+
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.pid === undefined) return;
+    const gone = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+    child.kill('SIGKILL');
+    await gone;
+    this.child = undefined;
+    live.delete(child);
+    await rm(this.socket, { force: true });
   }
 
   dispose(): Promise<void> {

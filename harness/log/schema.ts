@@ -190,6 +190,8 @@ export interface ResultRecord {
   readonly suite: string;
   readonly epoch: number;
   readonly agent: string;
+  /** The engine that ran the sample's last try, when the run had a pool of engines (`--engine`). */
+  readonly engine?: string;
   readonly outcome: Outcome;
   /** For a pass: the attempt that passed (1 unless the agent continued after incorrect ones). */
   readonly passedAttempt?: number;
@@ -294,6 +296,8 @@ export interface SummaryRecord {
   readonly passesByAttempt: Readonly<Record<string, number>>;
   readonly perTask: Readonly<Record<string, unknown>>;
   readonly retries: number;
+  /** With a pool of engines (`--engine`): per engine, the samples whose last try ran there, by outcome. */
+  readonly engines?: Readonly<Record<string, { readonly pass: number; readonly fail: number; readonly error: number }>>;
   /** Samples with each warning code, when any: `{ "no_tools": 2 }`. */
   readonly warnings?: Readonly<Record<string, number>>;
   /** Summed over samples; absent when no sample used a model. */

@@ -30,6 +30,7 @@ import { preflight } from './preflight.ts';
 import { acpAgent } from '../session/acp-agent.ts';
 import { EngineBreaker } from './engine-breaker.ts';
 import { compareWithBaseline, gateRun } from './gate.ts';
+import { openEnginePool } from './engines.ts';
 import type { Comparison } from '../compare/compare.ts';
 import { HARNESS_VERSION } from '../version.ts';
 
@@ -49,10 +50,10 @@ export interface RunOptions {
   readonly provider?: SandboxProvider | (() => Promise<SandboxProvider>);
 }
 
-/** The run's provider: the caller's, or the local Docker engine's (checked to answer). */
-export async function openProvider(options: Pick<RunOptions, 'provider'>): Promise<SandboxProvider> {
+/** The run's provider: the caller's, the pool of `--engine`s, or the local Docker engine's (each checked to answer). */
+export async function openProvider(options: Pick<RunOptions, 'provider' | 'reporter'>, config?: Pick<ResolvedConfig, 'engines'>): Promise<SandboxProvider> {
   const given = options.provider;
-  if (given === undefined) return createDockerProvider();
+  if (given === undefined) return config?.engines ? openEnginePool(config.engines, { note: (line) => options.reporter?.onNote?.(line) }) : createDockerProvider();
   return typeof given === 'function' ? given() : given;
 }
 
@@ -99,7 +100,7 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
   }
   // A malformed DOCKER_HOST or an engine that does not answer fails here, before run.json;
   // so does a task asking for what the provider cannot do.
-  const provider = await openProvider(options);
+  const provider = await openProvider(options, config);
   return closingOnError(provider, async () => {
     checkProviderFits(tasks, provider, agent, config.runtime);
     await mkdir(runDir, { recursive: true });
@@ -123,6 +124,8 @@ export interface ResumeOverrides {
   /** The adapter object, when the run was started programmatically with one. */
   readonly agent?: AgentAdapter;
   readonly concurrency?: number;
+  /** Another pool of engines than the run's (`--engine`): one that is gone for good left out, one added. */
+  readonly engines?: readonly string[];
   readonly junit?: string;
   readonly ctrf?: string;
   readonly prComment?: string;
@@ -149,7 +152,8 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
     ...(options.tasks && { tasks: options.tasks }),
     ...(options.filter && { filter: options.filter }),
     agent: options.agent ?? c.agent,
-    concurrency: options.concurrency ?? c.concurrency,
+    concurrency: options.concurrency ?? (options.engines ? undefined : c.concurrency),
+    engines: options.engines ?? c.engines,
     out: join(runDir, '..'),
     runId: record.runId,
     junit: options.junit,
@@ -174,7 +178,7 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
     );
   }
   const tasks = withHostEnv(record.tasks.map((ref) => byId.get(ref.id)!), config);
-  const provider = await openProvider(options);
+  const provider = await openProvider(options, config);
   return closingOnError(provider, async () => {
     checkProviderFits(tasks, provider, agent, config.runtime);
     // A killed process leaves its sandboxes behind: remove them before going on.
@@ -417,10 +421,18 @@ export function buildSummary(
     passesByAttempt: passesByAttempt(results),
     perTask: metrics.perTask,
     retries: results.reduce((n, r) => n + r.retries, 0),
+    ...engineCounts(results),
     ...warningCounts(results),
     usage: totalUsage(results),
     timings: { startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime() },
   };
+}
+
+/** With a pool of engines: per engine, the samples whose last try ran there, and how they ended. */
+function engineCounts(results: readonly ResultRecord[]): { engines?: Record<string, { pass: number; fail: number; error: number }> } {
+  const engines: Record<string, { pass: number; fail: number; error: number }> = {};
+  for (const r of results) if (r.engine) (engines[r.engine] ??= { pass: 0, fail: 0, error: 0 })[r.outcome]++;
+  return Object.keys(engines).length ? { engines } : {};
 }
 
 /** `{ warnings: { no_tools: 2 } }`: samples with each warning, when any had one. */

@@ -68,6 +68,8 @@ interface Progress {
   verifierMs: number;
   usage?: ModelUsageRecord;
   warnings?: WarningRecord[];
+  /** The engine of the pool the last try ran on. */
+  engine?: string;
 }
 
 /**
@@ -119,6 +121,13 @@ export async function runTrial(sample: Sample, deps: TrialDeps): Promise<ResultR
         if (err instanceof Interrupted || deps.signal.aborted) return interrupted('signal');
         const error = sampleError(err);
         events.append('sample.error', { ...error, retry: retriedErrors.length });
+        // A pool's engine that went away mid-sample: the sample runs again on another engine,
+        // without spending a retry (the pool took that engine out).
+        if (engineLost(err) && outageReruns < MAX_OUTAGE_RERUNS) {
+          outageReruns++;
+          events.append('sample.rerun', { reason: 'engine lost', engine: progress.engine, error: error.message, rerun: outageReruns });
+          continue;
+        }
         if (error.kind !== 'infra') return await finish(sample, deps, events, paths.result, startedAt, progress, retriedErrors, error);
         // An infra error while the engine is gone is the outage's, not the sample's: it runs
         // again once the engine is back, without spending a retry, or ends with the run.
@@ -153,6 +162,10 @@ async function attemptSample(
   const envStarted = performance.now();
   const spec = sandboxSpec(sample, deps.config, { endpointPort: deps.bridge?.server.port, mounts: deps.builds?.mounts });
   const sandbox = await provider.start(spec);
+  if (sandbox.runsOn) {
+    progress.engine = sandbox.runsOn;
+    events.append('sandbox.engine', { engine: sandbox.runsOn });
+  }
   try {
     await inSandbox({ sample, deps, events, progress, paths }, sandbox, spec, envStarted);
   } finally {
@@ -599,6 +612,7 @@ async function finish(
     suite: sample.task.suite,
     epoch: sample.epoch,
     agent: deps.agent.name,
+    ...(progress.engine ? { engine: progress.engine } : {}),
     outcome,
     ...(outcome === 'pass' ? { passedAttempt: last!.attempt } : {}),
     score: error ? undefined : last?.score,
@@ -633,4 +647,12 @@ async function finish(
   await writeJsonAtomic(resultPath, result);
   events.append('sample.end', { outcome, score: result.score, error });
   return result;
+}
+
+/** The error, or one of its causes, says a pool's engine went away under the sample. */
+function engineLost(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if ((e as { code?: unknown }).code === 'CB_ENGINE_LOST') return true;
+  }
+  return false;
 }

@@ -2,6 +2,7 @@
 // read-only mounts and the chosen network; removes whatever a failed start left behind.
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Architecture, ImageSource, NetworkMode, PrepareImageOptions, ProviderCapabilities, Sandbox, SandboxEndpoint, SandboxProvider, SandboxSpec, StartOptions } from '../sandbox.ts';
 import { SandboxError, engineMessage, engineStatus } from '../errors.ts';
 import { createLabels } from '../labels.ts';
@@ -101,6 +102,27 @@ export class DockerProvider implements SandboxProvider {
   /** Pull-free: an image the engine has, or the Dockerfile's build (once, under a lock). */
   prepareImage(source: ImageSource, options: PrepareImageOptions = {}): Promise<string> {
     return this.images.ensure(source, options);
+  }
+
+  async saveImage(ref: string): Promise<Readable> {
+    try {
+      return (await this.engine.docker.getImage(ref).get()) as Readable;
+    } catch (cause) {
+      throw new SandboxError(engineStatus(cause) === 404 ? 'CB_IMAGE_NOT_FOUND' : 'CB_ENGINE_UNREACHABLE', `Saving image "${ref}" from ${this.location} failed: ${engineMessage(cause)}`, { cause });
+    }
+  }
+
+  async loadImage(tar: Readable): Promise<void> {
+    try {
+      const reply = (await this.engine.docker.loadImage(tar, { quiet: true })) as Readable;
+      // The engine reports a failed load in the body's JSON lines, not in the status.
+      let body = '';
+      for await (const chunk of reply) body += String(chunk);
+      const failed = /"error(?:Detail)?"\s*:\s*(?:\{[^}]*"message"\s*:\s*)?"([^"]+)"/.exec(body);
+      if (failed) throw new Error(failed[1]);
+    } catch (cause) {
+      throw new SandboxError('CB_ENGINE_UNREACHABLE', `Loading an image into ${this.location} failed: ${engineMessage(cause)}`, { cause });
+    }
   }
 
   get liveCount(): number {
