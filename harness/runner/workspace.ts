@@ -1,10 +1,13 @@
-// What an agent changed in the task's working directory, attempt by attempt. The directory is
-// copied to the host through the sandbox's archive download (so the image needs no find,
-// sha256sum, git or tar), hashed and compared here, and each attempt's change is written as a
-// git-style unified diff. Snapshots are taken after the task's set-up, after each attempt, and
-// again after scoring when another attempt follows, so every attempt's changes are relative to
-// the state just before it. A snapshot that fails never fails the sample: the attempt records
-// `{ error }` instead.
+// What an agent changed in the task's working directory, attempt by attempt. Each snapshot is
+// one in-sandbox listing (workspace-manifest.ts: find's signatures of every entry, and a tar
+// of only the files changed since the previous snapshot, hard-linking the rest on the host);
+// where the image lacks GNU find or tar, or the sandbox cannot stream a process, the directory
+// is copied to the host through the sandbox's archive download instead (the image then needs
+// nothing). Either way the host holds a full copy, hashed and compared here, and each
+// attempt's change is written as a git-style unified diff. Snapshots are taken after the
+// task's set-up, after each attempt, and again after scoring when another attempt follows, so
+// every attempt's changes are relative to the state just before it. A snapshot that fails
+// never fails the sample: the attempt records `{ error }` instead.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, lstat, mkdtemp, readFile, readdir, readlink, rm } from 'node:fs/promises';
@@ -14,6 +17,7 @@ import { formatPatch, structuredPatch, type StructuredPatch } from 'diff';
 import type { Sandbox } from '../../sandboxes/index.ts';
 import type { AttemptRecord, WorkspaceChangesRecord } from '../log/schema.ts';
 import { writeTextAtomic } from '../log/writer.ts';
+import { ManifestUnavailable, snapshotByManifest, type ManifestEntry } from './workspace-manifest.ts';
 import { manifestPath, saveState } from './workspace-state.ts';
 
 /**
@@ -89,6 +93,10 @@ export interface Snapshot {
   readonly bytes: number;
   /** Copied entry by entry (the one-piece download was refused): top-level excluded names are not in `dir`. */
   readonly piecewise?: boolean;
+  /** Made by an in-sandbox listing (workspace-manifest.ts): its entries' signatures, so the next snapshot copies out only what changed. */
+  readonly manifest?: ReadonlyMap<string, ManifestEntry>;
+  /** The sandbox's clock (epoch seconds) when that listing began. */
+  readonly clock?: number;
 }
 
 export interface WorkspaceChanges {
@@ -115,6 +123,8 @@ export async function scanHostDir(
   dir: string,
   limits: Pick<WorkspaceLimits, 'maxFiles'> = DEFAULT_WORKSPACE_LIMITS,
   skipped: readonly string[] = [],
+  /** Files known unchanged since an earlier scan (hard-linked from it), by path: not hashed again. */
+  known: ReadonlyMap<string, SnapshotEntry> = new Map(),
 ): Promise<Snapshot> {
   const entries = new Map<string, SnapshotEntry>();
   let bytes = 0;
@@ -138,7 +148,10 @@ export async function scanHostDir(
       }
       const st = await lstat(full);
       bytes += st.size;
-      entries.set(path, { kind: 'file', size: st.size, mode: st.mode & 0o111 ? '100755' : '100644', hash: await hashFile(full, st.mode) });
+      const mode = st.mode & 0o111 ? '100755' : '100644';
+      const same = known.get(path);
+      const hash = same && same.kind === 'file' && same.size === st.size && same.mode === mode ? same.hash : await hashFile(full, st.mode);
+      entries.set(path, { kind: 'file', size: st.size, mode, hash });
     }
   };
   await visit(dir, '');
@@ -328,7 +341,8 @@ async function textOf(snapshot: Snapshot, path: string, entry: SnapshotEntry | u
 }
 
 export interface WorkspaceTrackerOptions {
-  readonly sandbox: Pick<Sandbox, 'download' | 'exec'>;
+  /** With `spawn`, snapshots are in-sandbox listings that copy out only what changed; without it (or without GNU find and tar in the image), whole-workdir archive downloads. */
+  readonly sandbox: Pick<Sandbox, 'download' | 'exec'> & Partial<Pick<Sandbox, 'spawn'>>;
   /** The workdir in the sandbox; the container's working directory when undefined. */
   readonly root: string | undefined;
   /** The sample's directory: diffs go to `artifacts/attempt-<n>.diff` under it. */
@@ -342,6 +356,8 @@ export interface WorkspaceTrackerOptions {
   readonly saveState?: boolean;
   /** @default STATE_LIMIT_BYTES (64 MiB) */
   readonly stateLimitBytes?: number;
+  /** `archive`: always the whole-workdir download (the in-sandbox listing is not tried). @default 'auto' */
+  readonly method?: 'auto' | 'archive';
 }
 
 /**
@@ -358,6 +374,8 @@ export class WorkspaceTracker {
   private readonly saved = new Map<number, NonNullable<AttemptRecord['state']>>();
   private root: Promise<string> | undefined;
   private readonly limits: WorkspaceLimits;
+  /** Why the in-sandbox listing cannot be used here (set once it failed for want of tools): archive downloads from then on. */
+  private listingUnavailable: string | undefined;
 
   constructor(private readonly options: WorkspaceTrackerOptions) {
     this.limits = options.limits ?? DEFAULT_WORKSPACE_LIMITS;
@@ -463,12 +481,14 @@ export class WorkspaceTracker {
     const started = performance.now();
     try {
       const root = await this.resolveRoot();
-      const snapshot = await snapshotSandboxDir(this.options.sandbox, root, { limits: this.limits, tempDir: this.options.tempDir });
+      const { snapshot, method } = await this.snapshot(root);
       this.options.emit('workspace.snapshot', {
         attempt,
         at,
         root,
+        method,
         files: snapshot.entries.size,
+        ...('copied' in snapshot && { copied: snapshot.copied }),
         bytes: snapshot.bytes,
         ...(snapshot.skipped.length > 0 && { skipped: snapshot.skipped }),
         durationMs: Math.round(performance.now() - started),
@@ -479,6 +499,25 @@ export class WorkspaceTracker {
       this.options.emit('workspace.error', { attempt, at, message: message(err), durationMs: Math.round(performance.now() - started) });
       return { error };
     }
+  }
+
+  /**
+   * The in-sandbox listing when the sandbox and its image allow it, else the archive download.
+   * A listing that fails for another reason falls back for this snapshot only.
+   */
+  private async snapshot(root: string): Promise<{ snapshot: Snapshot; method: 'manifest' | 'archive' }> {
+    const { sandbox } = this.options;
+    if (this.options.method !== 'archive' && sandbox.spawn && this.listingUnavailable === undefined) {
+      try {
+        return { snapshot: await snapshotByManifest(sandbox, root, this.previous, { limits: this.limits, tempDir: this.options.tempDir }), method: 'manifest' };
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (code === 'CB_SANDBOX_STOPPED' || (err instanceof WorkspaceError && /more than \d+ files/.test(err.message))) throw err;
+        if (err instanceof ManifestUnavailable) this.listingUnavailable = err.message;
+        this.options.emit('workspace.listing_fallback', { root, reason: message(err) });
+      }
+    }
+    return { snapshot: await snapshotSandboxDir(sandbox, root, { limits: this.limits, tempDir: this.options.tempDir }), method: 'archive' };
   }
 
   private resolveRoot(): Promise<string> {
