@@ -24,6 +24,11 @@ interface Window {
   readonly wall: Summary;
   /** Samples finished per minute over the window. */
   readonly perMinute: number;
+  /**
+   * The harness process's own CPU (user + system) per sample finished in the window: its cost
+   * per sample, which the machine's load moves far less than a wall time.
+   */
+  readonly cpuMsPerSample: number;
 }
 
 function suiteYaml(n: number): string {
@@ -55,6 +60,12 @@ async function main(): Promise<void> {
   const started = new Map<string, number>();
   const walls: number[] = [];
   const ends: number[] = [];
+  /** The process's CPU time (ms) when each sample ended. */
+  const cpuAt: number[] = [];
+  const cpuMs = (): number => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
   let peakRss = 0;
   const rssAt: { done: number; rss: number }[] = [];
   const sampleRss = (): void => {
@@ -73,10 +84,13 @@ async function main(): Promise<void> {
           walls.push(now - (started.get(r.sampleId) ?? now));
           started.delete(r.sampleId);
           ends.push(now);
+          cpuAt.push(cpuMs());
           if (ends.length % 500 === 0) {
             sampleRss();
             rssAt.push({ done: ends.length, rss: process.memoryUsage().rss });
-            log(`  ${ends.length}/${samples} done, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, ${((ends.length / (now - t0)) * 60_000).toFixed(0)}/min`);
+            const back = ends.length - 500;
+            const recentCpu = (cpuAt[ends.length - 1]! - (back > 0 ? cpuAt[back - 1]! : 0)) / 500;
+            log(`  ${ends.length}/${samples} done, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, ${((ends.length / (now - t0)) * 60_000).toFixed(0)}/min, harness CPU ${recentCpu.toFixed(1)} ms/sample over the last 500`);
           }
         },
       },
@@ -89,7 +103,8 @@ async function main(): Promise<void> {
   const windowAt = (from: number): Window => {
     const to = Math.min(walls.length, from + window);
     const span = ends[to - 1]! - ends[Math.max(0, from - 1)]!;
-    return { from: from + 1, to, wall: summarize(walls.slice(from, to)), perMinute: round(((to - from) / span) * 60_000) };
+    const cpu = cpuAt[to - 1]! - cpuAt[Math.max(0, from - 1)]!;
+    return { from: from + 1, to, wall: summarize(walls.slice(from, to)), perMinute: round(((to - from) / span) * 60_000), cpuMsPerSample: round(cpu / (to - Math.max(0, from - 1) - 1 || 1), 2) };
   };
   const early = windowAt(Math.min(window, walls.length - window));
   const late = windowAt(walls.length - window);
@@ -108,6 +123,7 @@ async function main(): Promise<void> {
     /** Late window's median sample wall over the early one's: 1.0 = no growth. */
     wallRatio: round(late.wall.medianMs / early.wall.medianMs, 3),
     throughputRatio: round(late.perMinute / early.perMinute, 3),
+    cpuRatio: round(late.cpuMsPerSample / early.cpuMsPerSample, 3),
     medianWallMs: round(median(walls)),
   };
   if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -116,9 +132,9 @@ async function main(): Promise<void> {
       [
         `${report.finished}/${samples} samples in ${report.totalMin} min (concurrency ${concurrency}): ${JSON.stringify(report.counts)}, exit ${report.exitCode}`,
         `peak RSS ${report.peakRssMiB} MiB; RSS every 500 samples: ${report.rssMiB.map((r) => `${r.done}:${r.mib}`).join(' ')}`,
-        `samples ${early.from}-${early.to}: wall median ${early.wall.medianMs} ms (p25 ${early.wall.p25Ms}, p75 ${early.wall.p75Ms}), ${early.perMinute}/min`,
-        `samples ${late.from}-${late.to}: wall median ${late.wall.medianMs} ms (p25 ${late.wall.p25Ms}, p75 ${late.wall.p75Ms}), ${late.perMinute}/min`,
-        `late/early: sample wall ×${report.wallRatio}, throughput ×${report.throughputRatio}`,
+        `samples ${early.from}-${early.to}: wall median ${early.wall.medianMs} ms (p25 ${early.wall.p25Ms}, p75 ${early.wall.p75Ms}), ${early.perMinute}/min, harness CPU ${early.cpuMsPerSample} ms/sample`,
+        `samples ${late.from}-${late.to}: wall median ${late.wall.medianMs} ms (p25 ${late.wall.p25Ms}, p75 ${late.wall.p75Ms}), ${late.perMinute}/min, harness CPU ${late.cpuMsPerSample} ms/sample`,
+        `late/early: sample wall ×${report.wallRatio}, throughput ×${report.throughputRatio}, harness CPU per sample ×${report.cpuRatio}`,
         '',
       ].join('\n'),
     );
