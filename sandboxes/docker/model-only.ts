@@ -18,6 +18,14 @@ const DEFAULT_POOL = '10.213.0.0/16';
 const SUBNET_PREFIX = 28;
 const MAX_SUBNET_TRIES = 64;
 
+/** How the relay names the host it forwards to, and the /etc/hosts entries that make the name resolve. */
+export interface RelayHost {
+  readonly name: string;
+  readonly extraHosts: readonly string[];
+}
+/** dockerd resolves `host-gateway` to its bridge's gateway (or --host-gateway-ip). */
+export const DOCKER_RELAY_HOST: RelayHost = { name: 'host.docker.internal', extraHosts: ['host.docker.internal:host-gateway'] };
+
 export interface SampleNetwork {
   readonly name: string;
   readonly endpoint: SandboxEndpoint;
@@ -74,6 +82,7 @@ export class ModelOnlyNetworks {
     private readonly engine: Engine,
     private readonly runId: string,
     pool: string = process.env.CAGEBENCH_SUBNET_POOL || DEFAULT_POOL,
+    private readonly host: RelayHost = DOCKER_RELAY_HOST,
   ) {
     this.pool = parsePool(pool);
   }
@@ -186,11 +195,11 @@ export class ModelOnlyNetworks {
     try {
       container = await docker.createContainer({
         Image: RELAY_IMAGE,
-        Cmd: ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `TCP:host.docker.internal:${port}`],
+        Cmd: ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, `TCP:${this.host.name}:${port}`],
         Labels: createLabels({ runId: this.runId, role: 'relay' }),
         HostConfig: {
           NetworkMode: 'bridge',
-          ExtraHosts: ['host.docker.internal:host-gateway'],
+          ExtraHosts: [...this.host.extraHosts],
           Memory: 64 * 1024 * 1024,
           PidsLimit: 256,
           RestartPolicy: { Name: 'no' },

@@ -12,6 +12,7 @@ import { connectEngine, pingFresh, type Engine, type EngineOptions } from './cli
 import { DockerSandbox } from './docker-sandbox.ts';
 import { ImageStore } from './images.ts';
 import { ModelOnlyNetworks } from './model-only.ts';
+import { isPodman, podmanRuntimes, PODMAN_HOST_NAME, type EngineVersion } from './podman.ts';
 
 /** PID 1 of every sandbox: idle, and quick to stop. Needs only a POSIX sh and sleep. */
 const KEEPALIVE = ['/bin/sh', '-c', "trap 'exit 0' TERM INT; while :; do sleep 86400 & wait $!; done"];
@@ -29,8 +30,10 @@ export async function createDockerProvider(options: DockerProviderOptions = {}):
   const engine = options.engine ?? (await connectEngine(options));
   // An engine started with --bridge=none (no default bridge) has neither `bridge` nor `model-only` (whose relay sits on it).
   const bridge = await engine.docker.getNetwork('bridge').inspect().then(() => true, () => false);
-  const capabilities = dockerCapabilities(engine, await engineInfo(engine), { bridge });
-  return new DockerProvider(engine, { teardownOnExit: options.teardownOnExit ?? true, subnetPool: options.subnetPool, capabilities });
+  // Podman behind the Docker API (podman system service) differs in a few answers: see podman.ts.
+  const podman = isPodman(await engine.docker.version().then((v) => v as EngineVersion, () => undefined));
+  const capabilities = dockerCapabilities(engine, await engineInfo(engine), { bridge, podman });
+  return new DockerProvider(engine, { teardownOnExit: options.teardownOnExit ?? true, subnetPool: options.subnetPool, capabilities, podman });
 }
 
 /** The part of the engine's /info that capabilities come from. */
@@ -51,14 +54,18 @@ async function engineInfo(engine: Engine): Promise<EngineInfo> {
   }
 }
 
-/** What a Docker engine can do, from its /info: a remote engine cannot bind-mount this machine's paths. */
-export function dockerCapabilities(engine: Engine, info: EngineInfo, networks: { readonly bridge?: boolean } = {}): ProviderCapabilities {
+/**
+ * What a Docker engine can do, from its /info: a remote engine cannot bind-mount this machine's
+ * paths. `podman`: the engine is Podman, whose /info lists runtimes it may not have (only those
+ * installed count).
+ */
+export function dockerCapabilities(engine: Engine, info: EngineInfo, about: { readonly bridge?: boolean; readonly podman?: boolean } = {}): ProviderCapabilities {
   const arch = architectureOf(info.Architecture);
   return {
     bindMounts: engine.isLocal,
-    networks: networks.bridge === false ? ['none'] : ['none', 'bridge', 'model-only'],
+    networks: about.bridge === false ? ['none'] : ['none', 'bridge', 'model-only'],
     architectures: arch ? [arch] : [],
-    runtimes: Object.keys(info.Runtimes ?? { runc: {} }).sort(),
+    runtimes: about.podman ? podmanRuntimes(info.Runtimes, engine.isLocal) : Object.keys(info.Runtimes ?? { runc: {} }).sort(),
     prebuild: true,
     // The engine reports each as false when the kernel lacks the cgroup controller.
     limits: { cpus: info.CpuCfsQuota !== false, memory: info.MemoryLimit !== false, pids: info.PidsLimit !== false },
@@ -87,7 +94,7 @@ export class DockerProvider implements SandboxProvider {
 
   constructor(
     readonly engine: Engine,
-    private readonly options: { teardownOnExit: boolean; subnetPool?: string; capabilities?: ProviderCapabilities },
+    private readonly options: { teardownOnExit: boolean; subnetPool?: string; capabilities?: ProviderCapabilities; podman?: boolean },
   ) {
     // Without /info (a caller building one by hand): this machine's architecture, every runtime unknown but runc.
     this.capabilities = options.capabilities ?? dockerCapabilities(engine, { Architecture: process.arch === 'arm64' ? 'arm64' : 'x86_64' });
@@ -96,7 +103,7 @@ export class DockerProvider implements SandboxProvider {
   }
 
   get location(): string {
-    return `the Docker engine at ${this.engine.address}`;
+    return `the ${this.options.podman ? 'Podman' : 'Docker'} engine at ${this.engine.address}`;
   }
 
   /** Pull-free: an image the engine has, or the Dockerfile's build (once, under a lock). */
@@ -154,7 +161,7 @@ export class DockerProvider implements SandboxProvider {
     const mode: NetworkMode = spec.network ?? 'none';
     const network = mode === 'model-only' ? await this.modelOnly(spec.runId).attach(spec.sampleId, spec.endpointPort!) : undefined;
     // On the default bridge (a task that needs the outside world) the host's endpoint is at the bridge's gateway.
-    const endpoint = mode === 'bridge' && spec.endpointPort !== undefined ? { host: await this.bridgeGateway(), port: spec.endpointPort } : network?.endpoint;
+    const endpoint = mode === 'bridge' && spec.endpointPort !== undefined ? { host: this.options.podman ? PODMAN_HOST_NAME : await this.bridgeGateway(), port: spec.endpointPort } : network?.endpoint;
     const { limits = {}, mounts = [] } = spec;
     let container;
     try {
@@ -262,7 +269,7 @@ export class DockerProvider implements SandboxProvider {
   private modelOnly(runId: string): ModelOnlyNetworks {
     let networks = this.networks.get(runId);
     if (!networks) {
-      networks = new ModelOnlyNetworks(this.engine, runId, this.options.subnetPool);
+      networks = new ModelOnlyNetworks(this.engine, runId, this.options.subnetPool, this.options.podman ? { name: PODMAN_HOST_NAME, extraHosts: [] } : undefined);
       this.networks.set(runId, networks);
     }
     return networks;
