@@ -148,6 +148,24 @@ ensure_runtimes() {
     die "installing runsc and crun with apt failed; run 'apt-get install --no-install-recommends runsc crun' and try again"
 }
 
+# --- Podman for its conformance test ---------------------------------------------------
+# Debian's podman, which the Podman test runs rootful behind its Docker-compatible API
+# (podman system service) with a configuration, storage and network namespace of its own;
+# nothing here configures it system-wide. Its network stack is the CNI plugins (named, so
+# apt does not pick netavark for the virtual package); runc because crun 1.8 cannot run on
+# hybrid cgroups. --no-install-recommends: recommends pull systemd.
+ensure_podman() {
+  [ -x /usr/bin/podman ] && [ -x /usr/bin/runc ] && [ -x /usr/lib/cni/bridge ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "warning: podman, runc or the CNI plugins are missing and apt-get cannot install them here (not root, or not Debian): the Podman test will fail; install Debian's podman, runc and containernetworking-plugins packages"
+    return 0
+  fi
+  say "installing Debian's podman (with runc and the CNI plugins) with apt (the Podman test runs its own rootful service)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman runc containernetworking-plugins >&2 ||
+    { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman runc containernetworking-plugins >&2; } ||
+    die "installing podman with apt failed; run 'apt-get install --no-install-recommends podman runc containernetworking-plugins' and try again"
+}
+
 # --- a browser for the HTML report's test ----------------------------------------------
 # Debian's chromium, driven by playwright-core; never a downloaded browser build. apt reads
 # the sources already configured on this machine.
@@ -167,6 +185,7 @@ start=$(date +%s)
 ensure_npm_deps
 ensure_chromium
 ensure_runtimes
+ensure_podman
 ensure_engine
 ensure_base_image
 build_from_base "$sandbox_image" "bash coreutils git ripgrep python3 procps ca-certificates curl libatomic1"
