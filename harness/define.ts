@@ -52,6 +52,8 @@ export interface TaskDefinition {
     /** @default /workspace */
     readonly workdir?: string;
     readonly network?: 'none' | 'bridge';
+    /** The container runtime (`runsc` for gVisor, `crun`). @default the run's `runtime`, else the engine's */
+    readonly runtime?: string;
     readonly cpus?: number;
     readonly memory_mb?: number;
     readonly build_timeout_sec?: number;

@@ -89,6 +89,23 @@ samples:
     expect(a3).not.toBe(a2);
     expect(b3).not.toBe(b1);
   });
+
+  it('covers the container runtime: naming one, or another, makes a different task', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'suite.yaml');
+    const yaml = (env: string, sample = '') => `environment: { image: cagebench/sandbox:bookworm${env} }
+samples:
+  - { id: a, instruction: x, scorer: { type: command, command: "true" }${sample} }
+`;
+    const digest = async (text: string) => (await writeFile(file, text), (await loadSuite(file))[0]!.digest);
+    const none = await digest(yaml(''));
+    const runsc = await digest(yaml(', runtime: runsc'));
+    const crun = await digest(yaml(', runtime: crun'));
+    expect(new Set([none, runsc, crun]).size).toBe(3);
+    // Where it is said does not matter; what it says does.
+    expect(await digest(yaml('', ', runtime: runsc'))).toBe(runsc);
+    expect(await digest(yaml(''))).toBe(none);
+  });
 });
 
 describe('digestTree', () => {

@@ -2,7 +2,7 @@
 // `resume` can refuse a task that changed under it.
 //
 // Covered: format, instruction, environment (an image name, and/or every file of the Dockerfile
-// context), limits, workdir, network, env, healthcheck, timeouts, attempts, files (inline
+// context), limits, workdir, network, container runtime, env, healthcheck, timeouts, attempts, files (inline
 // content, or every file under a source), setup, scorer (a verifier's tests directory, env and
 // user, a module scorer's file), solution (commands, or every file of the solution directory,
 // and its env), agent user, MCP servers, skills directory, artifacts, and a multi-turn task's
@@ -30,7 +30,8 @@ export async function digestTask(task: Omit<Task, 'digest'>): Promise<string> {
       workdir: task.environment.workdir ?? null,
       network: task.environment.network ?? null,
       buildTimeoutSec: task.environment.buildTimeoutSec,
-      ...defined({ env: task.environment.env, healthcheck: task.environment.healthcheck }),
+      // runtime: present only when set, so tasks without one keep their digests.
+      ...defined({ env: task.environment.env, healthcheck: task.environment.healthcheck, runtime: task.environment.runtime }),
     },
     timeouts: { setupSec: task.timeouts.setupSec, agentSec: task.timeouts.agentSec, verifierSec: task.timeouts.verifierSec },
     attempts: task.attempts ?? null,

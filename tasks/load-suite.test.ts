@@ -116,7 +116,55 @@ samples:
     expect(d.scorer).toEqual({ type: 'module', path: join(dir, 'scorers/mine.ts'), export: 'score', options: { strict: true } });
   });
 
+  it('reads a container runtime from the environment, the defaults or the sample, the nearest winning', async () => {
+    const file = await suiteFile(`environment:
+  runtime: runsc
+samples:
+  - { id: env, instruction: x, scorer: { type: command, command: "true" } }
+  - { id: own, instruction: x, scorer: { type: command, command: "true" }, runtime: crun }
+`);
+    const [env, own] = await loadSuite(file);
+    expect(env!.environment.runtime).toBe('runsc');
+    expect(own!.environment.runtime).toBe('crun');
+    const withDefaults = await suiteFile(`environment: { runtime: runsc }
+defaults: { runtime: runc }
+samples:
+  - { id: a, instruction: x, scorer: { type: command, command: "true" } }
+  - { id: b, instruction: x, scorer: { type: command, command: "true" }, runtime: kata-qemu }
+`);
+    expect((await loadSuite(withDefaults)).map((t) => t.environment.runtime)).toEqual(['runc', 'kata-qemu']);
+    // None named: none in the task (the run's --runtime, else the engine's default, applies).
+    const [plain] = await loadSuite(await suiteFile(MINIMAL));
+    expect(plain!.environment).not.toHaveProperty('runtime');
+  });
+
   describe('errors name the file, the field, what is expected and the line', () => {
+    it('a runtime that is not a runtime name', async () => {
+      const file = await suiteFile(`environment:
+  runtime: "gVisor please"
+defaults: { runtime: 7 }
+samples:
+  - id: a
+    instruction: x
+    scorer: { type: command, command: "true" }
+    runtime: -runsc
+  - id: b
+    instruction: x
+    scorer: { type: command, command: "true" }
+    runtime: ""
+`);
+      const err = await loadError(file);
+      const rule = 'must be a container runtime name the engine offers, e.g. runsc (gVisor) or crun';
+      expect(lines(err)).toEqual([
+        `${file}: environment.runtime ${rule} (got "gVisor please") (line 2)`,
+        `${file}: defaults.runtime ${rule} (got 7) (line 3)`,
+        `${file}: samples[0].runtime ${rule} (got "-runsc") (line 8)`,
+        `${file}: samples[1].runtime ${rule} (got "") (line 12)`,
+      ]);
+      expect(err).toMatchObject({ code: 'CB_TASK_INVALID', kind: 'task', file, field: 'environment.runtime' });
+    });
+
+
     it('a timeout that is not seconds', async () => {
       const file = await suiteFile(`samples:
   - id: a
@@ -246,9 +294,9 @@ samples:
     scorer: { type: command, command: "true", env: {} }
 `);
       expect(lines(await loadError(file))).toEqual([
-        `${file}: defaults.attemps is not a known field (known fields: timeouts, attempts, cpus, memory_mb) (line 2)`,
+        `${file}: defaults.attemps is not a known field (known fields: timeouts, attempts, cpus, memory_mb, runtime) (line 2)`,
         `${file}: samples[0].scorer.env is not a known field (known fields: type, command) (line 7)`,
-        `${file}: samples[0].timeout is not a known field (known fields: id, instruction, files, setup, scorer, solution, turns, metadata, timeouts, attempts, cpus, memory_mb) (line 6)`,
+        `${file}: samples[0].timeout is not a known field (known fields: id, instruction, files, setup, scorer, solution, turns, metadata, timeouts, attempts, cpus, memory_mb, runtime) (line 6)`,
       ]);
     });
 

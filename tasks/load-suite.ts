@@ -7,12 +7,14 @@
 //     memory_mb: 1024
 //     workdir: /workspace             # default /workspace
 //     network: none                   # none | bridge
+//     runtime: runsc                  # container runtime (runsc for gVisor, crun); default: the run's --runtime, else the engine's
 //     build_timeout_sec: 600
 //   defaults:                         # for every sample that does not say otherwise
 //     timeouts: { setup_sec: 60, agent_sec: 300, verifier_sec: 60 }
 //     attempts: 1
 //     cpus: 1
 //     memory_mb: 1024
+//     runtime: runsc
 //   samples:
 //     - id: hello                     # unique, [A-Za-z0-9._-]+; the task id
 //       instruction: Create hello.txt containing "hi".
@@ -21,7 +23,7 @@
 //       scorer: { type: file, path: hello.txt, contains: hi }
 //       solution: echo hi > hello.txt # or a list of commands; the oracle's answer is the last one's stdout
 //       metadata: { difficulty: easy }
-//       timeouts: { agent_sec: 60 }   # and attempts, cpus, memory_mb: per-sample overrides
+//       timeouts: { agent_sec: 60 }   # and attempts, cpus, memory_mb, runtime: per-sample overrides
 //       turns:                        # scripted follow-ups: the agent continues its session
 //         - prompt: Now add "bye".    # with each prompt; the turn's scorer (optional) scores it
 //           scorer: { type: file, path: hello.txt, contains: bye }
@@ -130,12 +132,14 @@ async function toTask(sample: SuiteSample, suite: SuiteConfig, where: { name: st
   const defaults = suite.defaults ?? {};
   const cpus = sample.cpus ?? defaults.cpus ?? env.cpus;
   const memoryMb = sample.memory_mb ?? defaults.memory_mb ?? env.memory_mb;
+  const runtime = sample.runtime ?? defaults.runtime ?? env.runtime;
   const environment: TaskEnvironment = {
     source: env.dockerfile !== undefined ? { dockerfile: resolve(where.dir, env.dockerfile) } : { image: env.image ?? DEFAULT_IMAGE },
     ...(cpus === undefined ? {} : { cpus }),
     ...(memoryMb === undefined ? {} : { memoryMb }),
     workdir: env.workdir ?? DEFAULT_SUITE_WORKDIR,
     ...(env.network === undefined ? {} : { network: env.network }),
+    ...(runtime === undefined ? {} : { runtime }),
     buildTimeoutSec: env.build_timeout_sec ?? DEFAULT_BUILD_TIMEOUT_SEC,
   };
   const timeouts = {

@@ -19,6 +19,12 @@ export interface TaskEnvironment {
    * agent with a model, the bridge (model-only). @default 'none'
    */
   readonly network?: 'none' | 'bridge';
+  /**
+   * The container runtime the task's sandboxes must run under (`runsc` for gVisor, `crun`).
+   * A run's `--runtime` applies to tasks that name none; a run naming another is refused.
+   * @default the run's `--runtime`, else the engine's default
+   */
+  readonly runtime?: string;
   readonly buildTimeoutSec: number;
   /**
    * Variables set for every process in the sandbox, over the image's ENV (Harbor

@@ -25,6 +25,10 @@ const nonEmpty = z
   .string({ error: 'must be a non-empty string' })
   .refine((s) => s.trim() !== '', { error: 'must be a non-empty string' });
 const id = z.string({ error: ID_RULE }).regex(ID_PATTERN, { error: ID_RULE });
+/** A container runtime's name, as the run's `--runtime` takes it (harness/options.ts holds the same pattern). */
+export const RUNTIME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const RUNTIME_RULE = 'must be a container runtime name the engine offers, e.g. runsc (gVisor) or crun';
+const runtime = z.string({ error: RUNTIME_RULE }).regex(RUNTIME_PATTERN, { error: RUNTIME_RULE });
 const absolutePath = z
   .string({ error: 'must be an absolute path (starting with "/")' })
   .refine((s) => s.startsWith('/'), { error: 'must be an absolute path (starting with "/")' });
@@ -359,6 +363,7 @@ const SuiteEnvironmentSchema = z
     memory_mb: positiveInt.optional(),
     workdir: absolutePath.optional(),
     network: z.enum(['none', 'bridge'], { error: 'must be one of none, bridge' }).optional(),
+    runtime: runtime.optional(),
     build_timeout_sec: seconds.optional(),
   })
   .superRefine((env, ctx) => {
@@ -372,6 +377,7 @@ const DefaultsSchema = z.strictObject({
   attempts: positiveInt.optional(),
   cpus: positiveNumber.optional(),
   memory_mb: positiveInt.optional(),
+  runtime: runtime.optional(),
 });
 
 const SOLUTION_RULE = 'must be a command (a string) or a non-empty list of commands';
@@ -401,6 +407,7 @@ const SampleSchema = z
     attempts: positiveInt.optional(),
     cpus: positiveNumber.optional(),
     memory_mb: positiveInt.optional(),
+    runtime: runtime.optional(),
   })
   .superRefine((sample, ctx) => {
     if (sample.turns !== undefined && sample.attempts !== undefined && sample.attempts > 1) {
