@@ -115,7 +115,10 @@ export interface UserConfig {
   readonly openaiApi?: 'chat' | 'responses';
   /** How agents are driven: their CLI once per attempt, or their ACP adapter, one session per sample. @default 'headless' */
   readonly driver?: 'headless' | 'acp';
-  /** Container runtime for every sandbox (`runsc` for gVisor, `crun`); one the provider does not offer is refused before the run. */
+  /**
+   * Container runtime for the sandboxes of tasks that name none (`runsc` for gVisor, `crun`); one the provider does not
+   * offer, or a task naming another (a suite's `runtime`), is refused before the run.
+   */
   readonly runtime?: string;
   /**
    * A pool of Docker engines to run on, each `ADDRESS[,capacity=N][,certs=DIR]`
@@ -179,7 +182,7 @@ export interface ResolvedConfig {
   readonly agentVersion: string;
   readonly offline: boolean;
   readonly driver: 'headless' | 'acp';
-  /** The container runtime of every sandbox; the engine's default when absent. */
+  /** The container runtime of the sandboxes of tasks that name none; the engine's default when absent. */
   readonly runtime?: string;
   /** `--engine`, parsed: the pool's members; absent for the one engine of $DOCKER_HOST. */
   readonly engines?: readonly EngineSpec[];

@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import type { AgentAdapter } from '../../agents/index.ts';
 import { capabilityGaps, capabilityProblems, createDockerProvider, type ProviderCapabilities, type SandboxProvider } from '../../sandboxes/index.ts';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
+import { RUNTIME_PATTERN } from '../../tasks/validate.ts';
+import { suiteFile } from '../../tasks/test-support/suite.ts';
 import { FIXTURES, leftovers, outDir } from '../e2e/support.ts';
+import { RUN_OPTIONS } from '../options.ts';
 import { run } from './run.ts';
-import { loadSelectedTasks, providerProblems } from './validate.ts';
+import { checkProviderFits, loadSelectedTasks, providerProblems, runtimeConflicts, taskNeeds } from './validate.ts';
 
 const QUICK = join(FIXTURES, 'quick.yaml');
 const FULL: ProviderCapabilities = {
@@ -65,6 +68,53 @@ describe('capabilityProblems', () => {
   });
 });
 
+/** A suite of one quick sample per entry: id → its `runtime` (undefined: none named). */
+function runtimeSuite(samples: Record<string, string | undefined>): Promise<string> {
+  const lines = Object.entries(samples).map(
+    ([id, runtime]) => `  - { id: ${id}, instruction: Write ok into out.txt., scorer: { type: file, path: out.txt, equals: "ok" }, solution: "echo ok > out.txt"${runtime ? `, runtime: ${runtime}` : ''} }`,
+  );
+  return suiteFile(`name: runtimes\nenvironment: { image: cagebench/sandbox:bookworm, workdir: /workspace }\nsamples:\n${lines.join('\n')}\n`);
+}
+
+describe("a task's own container runtime", () => {
+  it('is a name by the same rule as --runtime', () => {
+    expect(RUNTIME_PATTERN.source).toBe((RUN_OPTIONS.runtime.value as { pattern: RegExp }).pattern.source);
+  });
+
+  it("is what the task needs, over the run's; the run's applies to tasks that name none", async () => {
+    const [gvisor, plain] = await loadSelectedTasks([await runtimeSuite({ gvisor: 'runsc', plain: undefined })], undefined);
+    expect(taskNeeds(gvisor!, { needsModel: false }).runtime).toBe('runsc');
+    expect(taskNeeds(gvisor!, { needsModel: false }, 'runsc').runtime).toBe('runsc');
+    expect(taskNeeds(plain!, { needsModel: false })).not.toHaveProperty('runtime');
+    expect(taskNeeds(plain!, { needsModel: false }, 'crun').runtime).toBe('crun');
+  });
+
+  it('a task asking for a runtime the provider lacks is a problem naming the task, with or without --runtime', async () => {
+    const tasks = await loadSelectedTasks([await runtimeSuite({ gvisor: 'runsc', plain: undefined, runc: 'runc' })], undefined);
+    expect(providerProblems(tasks, FULL, { needsModel: false })).toEqual(['gvisor: it needs the container runtime "runsc"; the provider offers "runc"']);
+    expect(providerProblems(tasks, { ...FULL, runtimes: ['runc', 'runsc'] }, { needsModel: false })).toEqual([]);
+  });
+
+  it("conflicts with the run's: each task naming another, none when they agree or the run names none", async () => {
+    const file = await runtimeSuite({ gvisor: 'runsc', plain: undefined, crun: 'crun' });
+    const tasks = await loadSelectedTasks([file], undefined);
+    expect(runtimeConflicts(tasks, undefined)).toEqual([]);
+    expect(runtimeConflicts(tasks, 'runsc')).toEqual([`crun (${file}) asks for the container runtime "crun"; the run's is "runsc"`]);
+    expect(runtimeConflicts(tasks, 'runc')).toEqual([
+      `gvisor (${file}) asks for the container runtime "runsc"; the run's is "runc"`,
+      `crun (${file}) asks for the container runtime "crun"; the run's is "runc"`,
+    ]);
+    // Refused even on a provider that offers every runtime: the task would run under another than its own.
+    const everything = { ...narrowProvider(), capabilities: { ...FULL, runtimes: ['runc', 'runsc', 'crun'] } };
+    const [gvisor] = tasks;
+    expect(() => checkProviderFits([gvisor!], everything, { needsModel: false }, 'runc')).toThrow(
+      new RegExp(`^A task names another container runtime than the run's \\(--runtime runc\\):\\n  gvisor \\(.*\\) asks for the container runtime "runsc"; the run's is "runc"\\n.*Drop --runtime .*, give --runtime runsc, or leave the task out with --task\\.$`, 's'),
+    );
+    expect(() => checkProviderFits(tasks, everything, { needsModel: false }, 'runc')).toThrow(/^2 tasks name another .*Drop --runtime \(it applies only to tasks that name no runtime\), or leave these tasks out with --task\.$/s);
+    expect(() => checkProviderFits([gvisor!], everything, { needsModel: false }, 'runsc')).not.toThrow();
+  });
+});
+
 describe('run() and the provider', () => {
   const modelAgent: AgentAdapter = { name: 'needs-model', needsModel: true, run: async () => ({ timedOut: false, exitCode: 0 }) } as unknown as AgentAdapter;
 
@@ -90,6 +140,44 @@ describe('run() and the provider', () => {
     expect((err as Error).message).toMatch(/write-ok: it needs the container runtime "runsc"; the provider offers "runc"/);
     expect(existsSync(join(out, runId, 'run.json'))).toBe(false);
     expect(provider.starts).toBe(0);
+  });
+
+  it("a task's runtime the provider does not offer is refused before run.json, naming the task", async () => {
+    const provider = narrowProvider();
+    const out = await outDir();
+    const runId = testRunId('provider-task-runtime');
+    const err = await run({ paths: [await runtimeSuite({ gvisor: 'runsc', plain: undefined })], agent: 'oracle', out, runId }, { provider }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CB_CONFIG', kind: 'config' });
+    expect((err as Error).message).toMatch(/^A task asks for more than .*\n  gvisor: it needs the container runtime "runsc"; the provider offers "runc"\n/);
+    expect((err as Error).message).not.toMatch(/plain/);
+    expect(existsSync(join(out, runId, 'run.json'))).toBe(false);
+    expect(provider.starts).toBe(0);
+    expect(provider.closed).toBe(true);
+  });
+
+  it("a task naming another runtime than the run's --runtime is refused before run.json, naming both", async () => {
+    const provider = { ...narrowProvider(), capabilities: { ...NARROW, runtimes: ['runc', 'runsc', 'crun'] } };
+    const out = await outDir();
+    const runId = testRunId('provider-runtime-conflict');
+    const err = await run({ paths: [await runtimeSuite({ gvisor: 'runsc' })], agent: 'oracle', out, runId, runtime: 'crun' }, { provider }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CB_CONFIG', kind: 'config' });
+    expect((err as Error).message).toMatch(/gvisor \(.*suite\.yaml\) asks for the container runtime "runsc"; the run's is "crun"/);
+    expect((err as Error).message).toMatch(/give --runtime runsc/);
+    expect(existsSync(join(out, runId, 'run.json'))).toBe(false);
+    expect(provider.starts).toBe(0);
+  });
+
+  it("a task's runtime reaches its sandbox; one naming none gets the engine's default (local engine, runc)", async () => {
+    const provider = await createDockerProvider({ teardownOnExit: false });
+    const started = new Map<string, string | undefined>();
+    const start = provider.start.bind(provider);
+    provider.start = async (spec, options) => (started.set(spec.sampleId, spec.runtime), start(spec, options));
+    const suite = await runtimeSuite({ own: 'runc', plain: undefined });
+    const runId = testRunId('provider-task-runc');
+    const outcome = await run({ paths: [suite], agent: 'oracle', out: await outDir(), runId }, { provider });
+    expect(outcome.summary.counts).toMatchObject({ pass: 2, total: 2 });
+    expect(Object.fromEntries(started)).toEqual({ own__e1: 'runc', plain__e1: undefined });
+    expect(await leftovers(runId)).toBe(0);
   });
 
   it('--runtime runc reaches the container on the local engine', async () => {

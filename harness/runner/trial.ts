@@ -180,6 +180,7 @@ async function attemptSample(
  */
 export function sandboxSpec(sample: Sample, config: ResolvedConfig, agent: { readonly endpointPort?: number; readonly mounts?: SandboxSpec['mounts'] } = {}): SandboxSpec {
   const { task } = sample;
+  const runtime = task.environment.runtime ?? config.runtime;
   return {
     source: task.environment.source,
     runId: config.runId,
@@ -193,7 +194,8 @@ export function sandboxSpec(sample: Sample, config: ResolvedConfig, agent: { rea
     workdir: task.environment.workdir,
     ...(task.environment.env ? { env: task.environment.env } : {}),
     buildTimeoutMs: Math.round(task.environment.buildTimeoutSec * config.timeoutMultiplier * 1000),
-    ...(config.runtime ? { runtime: config.runtime } : {}),
+    // The task's own runtime, else the run's (a task naming another than the run's is refused by checkProviderFits).
+    ...(runtime ? { runtime } : {}),
   };
 }
 

@@ -18,17 +18,31 @@ import { HARNESS_VERSION } from '../version.ts';
 
 /**
  * What one task's samples ask of the provider: the network `sandboxSpec` gives them (the
- * outside world, the bridge alone for an agent with a model, or nothing), their limits, and
- * a build when the environment is only a Dockerfile.
+ * outside world, the bridge alone for an agent with a model, or nothing), their limits, a
+ * build when the environment is only a Dockerfile, and their container runtime (the task's
+ * own, else the run's `runtime`).
  */
 export function taskNeeds(task: Task, agent: Pick<AgentAdapter, 'needsModel'>, runtime?: string): SandboxNeeds {
   const { environment } = task;
+  const effective = environment.runtime ?? runtime;
   return {
     network: environment.network === 'bridge' ? 'bridge' : agent.needsModel ? 'model-only' : 'none',
     limits: { cpus: environment.cpus, memoryMb: environment.memoryMb },
     dockerfileBuild: !('image' in environment.source),
-    ...(runtime ? { runtime } : {}),
+    ...(effective ? { runtime: effective } : {}),
   };
+}
+
+/**
+ * Tasks that name a container runtime other than the run's, one line each. The run's
+ * `runtime` applies to tasks that name none; a task is never run under another than its own.
+ */
+export function runtimeConflicts(tasks: readonly Task[], runtime: string | undefined): string[] {
+  if (!runtime) return [];
+  return tasks.flatMap((task) => {
+    const own = task.environment.runtime;
+    return own !== undefined && own !== runtime ? [`${task.id} (${task.origin}) asks for the container runtime "${own}"; the run's is "${runtime}"`] : [];
+  });
 }
 
 /** Every way a task asks more of the provider than its capabilities offer, one line each naming the task. */
@@ -41,6 +55,16 @@ export function providerProblems(tasks: readonly Task[], capabilities: ProviderC
  * the task, what it asks and what the provider offers. Never run with a weaker policy.
  */
 export function checkProviderFits(tasks: readonly Task[], provider: SandboxProvider, agent: Pick<AgentAdapter, 'needsModel'>, runtime?: string): void {
+  // A task is never run under another runtime than the one it names: refused, whatever the provider offers.
+  const conflicts = runtimeConflicts(tasks, runtime);
+  if (conflicts.length) {
+    const theirs = [...new Set(tasks.flatMap((t) => (t.environment.runtime !== undefined && t.environment.runtime !== runtime ? [t.environment.runtime] : [])))];
+    throw new ConfigError(
+      `${conflicts.length === 1 ? 'A task names' : `${conflicts.length} tasks name`} another container runtime than the run's (--runtime ${runtime}):\n  ${conflicts.join('\n  ')}\n` +
+        `A task never runs under another runtime than its own. Drop --runtime (it applies only to tasks that name no runtime)` +
+        `${theirs.length === 1 ? `, give --runtime ${theirs[0]}` : ''}, or leave ${conflicts.length === 1 ? 'the task' : 'these tasks'} out with --task.`,
+    );
+  }
   const problems = providerProblems(tasks, provider.capabilities, agent, runtime);
   if (!problems.length) return;
   throw new ConfigError(

@@ -64,6 +64,7 @@ export async function openEnvironment(options: EnvironmentOptions): Promise<Sess
       mounts: builds?.mounts,
       workdir: task.environment.workdir,
       ...(task.environment.env ? { env: task.environment.env } : {}),
+      ...(task.environment.runtime ? { runtime: task.environment.runtime } : {}),
     });
     const started = sandbox;
     options.emit('sandbox.start', { id: started.id.slice(0, 12), image: started.image });
