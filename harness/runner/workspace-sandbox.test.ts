@@ -103,7 +103,7 @@ describe('the in-sandbox listing on debian:bookworm-slim', () => {
   /** The same attempt, tracked by listing and by archive download on one workdir: both records, diffs and saved states. */
   async function bothWays(box: Sandbox, root: string, setup: string, attempt: string) {
     await sh(`rm -rf ${root} && mkdir -p ${root} && cd ${root} && ${setup}`, box);
-    const listed = await tracker(root, { sandbox: box });
+    const listed = await tracker(root, { sandbox: box, method: 'listing' });
     const archived = await tracker(root, { sandbox: box, method: 'archive' });
     await listed.tracker.before(1);
     await archived.tracker.before(1);
@@ -137,7 +137,7 @@ describe('the in-sandbox listing on debian:bookworm-slim', () => {
 
   it('finds files moved into place with their old ctimes (a directory renamed) through a second, targeted copy', async () => {
     await sh('rm -rf /ws2 && mkdir -p /ws2/old && cd /ws2 && echo one > old/a.txt && echo two > old/b.txt', slim);
-    const { tracker: t, events, sampleDir } = await tracker('/ws2', { sandbox: slim });
+    const { tracker: t, events, sampleDir } = await tracker('/ws2', { sandbox: slim, method: 'listing' });
     await t.before(1);
     // Older than the listing's slack, so the moved files' ctimes leave them out of its tar.
     await new Promise((r) => setTimeout(r, 200));
@@ -151,11 +151,27 @@ describe('the in-sandbox listing on debian:bookworm-slim', () => {
 
   it('records a link pointing out of the workdir as a link instead of skipping its entry', async () => {
     await sh('rm -rf /ws3 && mkdir -p /ws3 && cd /ws3 && ln -s /usr/bin/env tool && echo 1 > a.txt', slim);
-    const { tracker: t } = await tracker('/ws3', { sandbox: slim });
+    const { tracker: t } = await tracker('/ws3', { sandbox: slim, method: 'listing' });
     await t.before(1);
     await sh('cd /ws3 && ln -sfn /usr/bin/true tool', slim);
     expect(await t.after(1)).toMatchObject({ modified: ['tool'] });
     await t.dispose();
+  });
+
+  it('by default downloads a small workdir and lists a large one from its second snapshot on', async () => {
+    await sh('rm -rf /ws5 && mkdir -p /ws5/small /ws5/large && cd /ws5/large && seq 1 520 | sed s/^/f/ | xargs touch && echo 1 > /ws5/small/a', slim);
+    const methods = async (root: string): Promise<unknown[]> => {
+      const { tracker: t, events } = await tracker(root, { sandbox: slim });
+      for (let n = 1; n <= 2; n++) {
+        await t.before(n);
+        await sh(`echo ${n} >> ${root}/f1; echo ${n} >> ${root}/a`, slim);
+        expect(await t.after(n)).not.toHaveProperty('error');
+      }
+      await t.dispose();
+      return events.filter((e) => e.type === 'workspace.snapshot').map((e) => e.method);
+    };
+    expect(await methods('/ws5/small')).toEqual(['archive', 'archive', 'archive', 'archive']);
+    expect(await methods('/ws5/large')).toEqual(['archive', 'manifest', 'manifest', 'manifest']);
   });
 
   it('falls back to the archive download, once for the tracker, on an image without GNU find', async () => {
