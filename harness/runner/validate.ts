@@ -68,7 +68,7 @@ export function checkProviderFits(tasks: readonly Task[], provider: SandboxProvi
   const problems = providerProblems(tasks, provider.capabilities, agent, runtime);
   if (!problems.length) return;
   throw new ConfigError(
-    `${problems.length === 1 ? 'A task asks' : `${problems.length} task needs ask`} for more than the sandbox provider "${provider.name}" (${provider.location}) offers:\n  ${problems.join('\n  ')}\n` +
+    `${problems.length === 1 ? 'A task asks' : 'Tasks ask'} for more than the sandbox provider "${provider.name}" (${provider.location}) offers${problems.length === 1 ? '' : ` (${problems.length} problems)`}:\n  ${problems.join('\n  ')}\n` +
       `Run these tasks on a provider that offers it, or leave them out with --task.`,
   );
 }
