@@ -1,7 +1,8 @@
 // Harness overhead benchmark: per sample of a run with the oracle agent, the wall time the
 // harness spends outside the task's own commands (setup, solution, verifier), against the raw
 // Docker lifecycle measured in the same process between the runs; then run throughput on the
-// Harbor smoke suite at several concurrencies.
+// Harbor smoke suite at several concurrencies. Interleaved with the runs, each task's own work
+// in a bare `docker run --rm … sh -c '<files; setup; solution; test>'`, for sample wall / bare run.
 //
 //   npm run bench:harness                      # table on stdout, progress on stderr
 //   npm run --silent bench:harness -- --json   # JSON on stdout
@@ -14,7 +15,7 @@
 // client is traced (EngineTrace) so, at concurrency 1, every engine call lands in a phase.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,10 +31,11 @@ import {
   type SandboxSpec,
   type StartOptions,
 } from '../sandboxes/index.ts';
-import { loadTasks } from '../tasks/index.ts';
+import { loadTasks, type Task } from '../tasks/index.ts';
+import { shellQuote } from '../harness/models/providers/mock.ts';
 import { epochNow } from './engine-events.ts';
 import { EngineTrace } from './engine-trace.ts';
-import { median, round, summarize, type Summary } from './stats.ts';
+import { median, quantile, round, summarize, type Summary } from './stats.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -42,7 +44,7 @@ const HARBOR_SUITE = fileURLToPath(new URL('../tasks/suites/smoke', import.meta.
 
 /** A bad flag: printed with the usage line, without a stack. */
 
-const USAGE = 'Usage: npm run bench:harness -- [--runs 8] [--throughput-runs 3] [--concurrency 1,2,4] [--only overhead,throughput] [--keep] [--json]';
+const USAGE = 'Usage: npm run bench:harness -- [--runs 8] [--throughput-runs 3] [--concurrency 1,2,4] [--only overhead,throughput] [--workspace auto|archive|both] [--keep] [--json]';
 
 const SECTIONS = ['overhead', 'throughput'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -58,6 +60,12 @@ interface Options {
   /** Keep the run directories (printed) instead of removing them. */
   readonly keep: boolean;
   readonly json: boolean;
+  /**
+   * How the samples' workspace snapshots are taken: `auto` as the harness does, `archive` with
+   * the sandbox's spawn hidden from the run (so never the in-sandbox listing), `both`
+   * alternating run by run (odd runs auto), reported apart. @default 'auto'
+   */
+  readonly workspace: 'auto' | 'archive' | 'both';
 }
 
 // ---------------------------------------------------------------------------------------
@@ -106,6 +114,8 @@ interface SampleObs {
 }
 
 interface RunState {
+  /** `archive`: the samples' sandboxes show no spawn, so their workspace snapshots are archive downloads. */
+  readonly snapshots?: 'auto' | 'archive';
   readonly concurrency: number;
   readonly samples: Map<string, SampleObs>;
   /** The sample that last started a sandbox: engine calls are put on it at concurrency 1. */
@@ -153,7 +163,9 @@ const VERIFIER_PREPARE = /^rm -rf \/tests /;
 /** Whether an exec is the task's own work: the setup command, the solution, the scorer's test. */
 function isTaskExec(phase: Phase, cmd: string | readonly string[]): boolean {
   if (cmd === 'pwd') return false; // the trial (or a scorer) asking for the workdir
-  if (phase === 'agent' || phase === 'prepare') return true;
+  if (phase === 'agent') return true;
+  // The setup command is the one string exec of the phase; the identity probe and the like are argvs.
+  if (phase === 'prepare') return typeof cmd === 'string';
   // The Harbor verifier's `rm -rf /tests /logs/verifier && mkdir -p ...` before test.sh.
   if (phase === 'scorer') return !(typeof cmd !== 'string' && cmd[0] === 'sh' && VERIFIER_PREPARE.test(cmd[2] ?? ''));
   return false;
@@ -192,6 +204,17 @@ function instrument(sandbox: Sandbox, obs: SampleObs): void {
   sandbox.writeFile = (path, content, options) => timed('writeFile', () => writeFile(path, content, options));
   sandbox.upload = (hostPath, target) => timed('upload', () => upload(hostPath, target));
   sandbox.download = (path, hostDir) => timed('download', () => download(path, hostDir));
+  const spawn = sandbox.spawn?.bind(sandbox);
+  // The workspace listing streams through spawn: timed from the call to the process's exit.
+  if (spawn) {
+    sandbox.spawn = async (argv, options) => {
+      const phase = obs.phase;
+      const t0 = performance.now();
+      const proc = await spawn(argv, options);
+      void proc.exited.then(() => obs.files.push({ phase, what: 'spawn (workspace listing)', ms: performance.now() - t0 }));
+      return proc;
+    };
+  }
   const stop = sandbox.stop.bind(sandbox);
   // `await using` disposes through this.stop(), so the instance's own stop is the one called.
   sandbox.stop = async () => {
@@ -224,6 +247,7 @@ function observeProvider(): void {
     const sandbox = await start.call(this, spec, options);
     enter(obs, 'prepare');
     instrument(sandbox, obs);
+    if (state.snapshots === 'archive') (sandbox as { spawn?: unknown }).spawn = undefined;
     obsOfSandbox.set(sandbox, obs);
     return sandbox;
   };
@@ -285,6 +309,7 @@ interface RunFigures {
   /** Samples left out of the figures (not a pass, retried, or not observed whole). */
   readonly excluded: readonly string[];
   readonly runDir: string;
+  readonly snapshots: 'auto' | 'archive';
 }
 
 interface Context {
@@ -300,10 +325,10 @@ function progress(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-async function harnessRun(ctx: Context, suite: RunFigures['suite'], runId: string, concurrency: number): Promise<RunFigures> {
+async function harnessRun(ctx: Context, suite: RunFigures['suite'], runId: string, concurrency: number, snapshots: 'auto' | 'archive' = ctx.options.workspace === 'archive' ? 'archive' : 'auto'): Promise<RunFigures> {
   const out = await mkdtemp(join(tmpdir(), `cagebench-${runId}-`));
   ctx.outDirs.push(out);
-  const state: RunState = { concurrency, samples: new Map() };
+  const state: RunState = { concurrency, samples: new Map(), snapshots };
   observedRuns.set(runId, state);
   const begin = performance.now();
   const outcome = await run(
@@ -342,7 +367,7 @@ async function harnessRun(ctx: Context, suite: RunFigures['suite'], runId: strin
   if (outcome.exitCode !== 0 || excluded.length) {
     progress(`  warning: run ${runId} exit code ${outcome.exitCode}; left out: ${excluded.join(', ') || 'none'}`);
   }
-  return { runId, suite, concurrency, wallMs, samples, excluded, runDir: outcome.runDir };
+  return { runId, suite, concurrency, wallMs, samples, excluded, runDir: outcome.runDir, snapshots };
 }
 
 function figuresOf(obs: SampleObs, r: ResultRecord, slotEpochMs: number): SampleFigures {
@@ -382,30 +407,64 @@ function figuresOf(obs: SampleObs, r: ResultRecord, slotEpochMs: number): Sample
 interface RawPair {
   readonly providerMs: number;
   readonly cliMs: number;
+  /** The bare run of one task's work (`bare` of the setup), and which task. */
+  readonly bareMs: number;
+  readonly bareTask: string;
+}
+
+interface BareRun {
+  readonly taskId: string;
+  /** `docker run --rm … IMAGE sh -c SCRIPT`: the same limits as cliArgs. */
+  readonly args: readonly string[];
 }
 
 interface RawSetup {
   readonly provider: DockerProvider;
   readonly spec: Omit<SandboxSpec, 'sampleId'>;
   readonly cliArgs: readonly string[];
+  /** One per task of smoke.yaml, in the suite's order. */
+  readonly bare: readonly BareRun[];
+}
+
+/**
+ * A task's own work as one shell script, as a bare `docker run` would do it: its files written
+ * (printf, a shell builtin), its setup command, its solution's commands, and its test (a command
+ * scorer's command; a file scorer's read of the file; nothing for an answer scorer, whose answer
+ * is the solution's output). `set -e`: the benchmark checks it exits 0.
+ */
+async function bareScript(task: Task): Promise<string> {
+  const q = shellQuote;
+  const lines = ['set -e'];
+  for (const f of task.files) {
+    const content = f.content ?? (await readFile(f.source!, 'utf8'));
+    lines.push(`printf '%s' ${q(content)} > ${q(f.path)}`);
+    if (f.mode !== undefined) lines.push(`chmod ${f.mode.toString(8)} ${q(f.path)}`);
+  }
+  if (task.setup) lines.push(task.setup);
+  if (task.solution?.kind === 'commands') lines.push(...task.solution.commands);
+  const scorer = task.scorer;
+  if (scorer.type === 'command') lines.push(scorer.command);
+  else if (scorer.type === 'file') lines.push(`cat ${q(scorer.path)} >/dev/null`);
+  return lines.join('\n');
 }
 
 async function rawSetup(base: string): Promise<RawSetup> {
   // The same sandbox the smoke.yaml samples get: image, network, limits, workdir.
-  const [task] = await loadTasks([YAML_SUITE]);
-  const env = task!.environment;
+  const tasks = await loadTasks([YAML_SUITE]);
+  const env = tasks[0]!.environment;
   if (!('image' in env.source)) throw new Error(`${YAML_SUITE}: expected an image environment`);
   const image = env.source.image;
   const network = env.network ?? 'none';
-  const cliArgs = ['run', '--rm', '--network', network];
-  if (env.cpus) cliArgs.push('--cpus', String(env.cpus));
-  if (env.memoryMb) cliArgs.push('--memory', `${env.memoryMb}m`, '--memory-swap', `${env.memoryMb}m`);
-  if (env.workdir) cliArgs.push('-w', env.workdir);
-  cliArgs.push(image, 'true');
+  const limits = ['run', '--rm', '--network', network];
+  if (env.cpus) limits.push('--cpus', String(env.cpus));
+  if (env.memoryMb) limits.push('--memory', `${env.memoryMb}m`, '--memory-swap', `${env.memoryMb}m`);
+  if (env.workdir) limits.push('-w', env.workdir);
+  const bare = await Promise.all(tasks.map(async (t) => ({ taskId: t.id, args: [...limits, image, 'sh', '-c', await bareScript(t)] })));
   return {
     provider: await createDockerProvider(),
     spec: { source: { image }, runId: `${base}-raw`, network, limits: { cpus: env.cpus, memoryMb: env.memoryMb }, workdir: env.workdir },
-    cliArgs,
+    cliArgs: [...limits, image, 'true'],
+    bare,
   };
 }
 
@@ -422,26 +481,26 @@ async function providerLifecycle(raw: RawSetup, sampleId: string): Promise<numbe
   return performance.now() - begin;
 }
 
-async function cliLifecycle(raw: RawSetup): Promise<number> {
+async function cliLifecycle(args: readonly string[]): Promise<number> {
   const begin = performance.now();
-  await execFileAsync('docker', [...raw.cliArgs]);
+  await execFileAsync('docker', [...args]);
   return performance.now() - begin;
 }
 
-/** n pairs; which side goes first alternates with the pair and the block. */
+/** n triples; the order of the three sides rotates with the pair and the block; pair i runs task i's bare run. */
 async function rawBlock(raw: RawSetup, n: number, block: number, offset: number): Promise<RawPair[]> {
   const pairs: RawPair[] = [];
   for (let i = offset + 1; i <= offset + n; i++) {
-    let providerMs: number;
-    let cliMs: number;
-    if ((i + block) % 2 === 0) {
-      providerMs = await providerLifecycle(raw, `raw-${block}-${i}`);
-      cliMs = await cliLifecycle(raw);
-    } else {
-      cliMs = await cliLifecycle(raw);
-      providerMs = await providerLifecycle(raw, `raw-${block}-${i}`);
-    }
-    pairs.push({ providerMs, cliMs });
+    const bare = raw.bare[(i - 1) % raw.bare.length]!;
+    const sides: Record<'providerMs' | 'cliMs' | 'bareMs', () => Promise<number>> = {
+      providerMs: () => providerLifecycle(raw, `raw-${block}-${i}`),
+      cliMs: () => cliLifecycle(raw.cliArgs),
+      bareMs: () => cliLifecycle(bare.args),
+    };
+    const order = (['providerMs', 'cliMs', 'bareMs'] as const).map((_, k, all) => all[(k + i + block) % 3]!);
+    const times = { providerMs: 0, cliMs: 0, bareMs: 0 };
+    for (const side of order) times[side] = await sides[side]();
+    pairs.push({ ...times, bareTask: bare.taskId });
   }
   return pairs;
 }
@@ -551,6 +610,10 @@ interface Report {
     readonly runWallMs: readonly number[];
     readonly samples: Breakdown;
     readonly ratios: readonly Ratio[];
+    /** Sample wall against a bare `docker run --rm … sh -c '<files; setup; solution; test>'` of the same task, in the same block. */
+    readonly bare: BareFigures;
+    /** With `--workspace both`: the runs of each snapshot method apart. */
+    readonly bySnapshots?: Record<string, { runs: number; samples: number; wall: Summary; overhead: Summary; bare: BareFigures }>;
   };
   readonly throughput?: {
     readonly suite: string;
@@ -563,6 +626,49 @@ interface Report {
   readonly excluded: readonly string[];
   leftovers: { containers: string[]; networks: string[]; othersLabelled: number };
   runDirs?: readonly string[];
+}
+
+interface BareFigures {
+  readonly command: string;
+  readonly wall: Summary;
+  readonly bare: Summary;
+  /** median(sample wall) / median(bare run). */
+  readonly ratio: number;
+  /** Each sample's wall over its task's bare run in the same block; their median and quartiles. */
+  readonly paired: { readonly median: number; readonly p25: number; readonly p75: number; readonly n: number };
+  readonly perTask: Record<string, { readonly wallMs: number; readonly bareMs: number; readonly ratio: number }>;
+}
+
+function bareFigures(raw: RawSetup, results: readonly { run: RunFigures; raw: RawPair[] }[]): BareFigures {
+  const walls: number[] = [];
+  const bares: number[] = [];
+  const paired: number[] = [];
+  const byTask = new Map<string, { walls: number[]; bares: number[] }>();
+  for (const { run, raw: block } of results) {
+    for (const p of block) {
+      const t = byTask.get(p.bareTask) ?? { walls: [], bares: [] };
+      byTask.set(p.bareTask, t);
+      t.bares.push(p.bareMs);
+      bares.push(p.bareMs);
+    }
+    for (const s of run.samples) {
+      const b = block.find((p) => p.bareTask === s.taskId);
+      walls.push(s.wallMs);
+      byTask.get(s.taskId)?.walls.push(s.wallMs);
+      if (b) paired.push(s.wallMs / b.bareMs);
+    }
+  }
+  const example = raw.bare[0]!.args;
+  return {
+    command: `docker ${example.slice(0, -1).join(' ')} '<the task's files, setup, solution and test>'`,
+    wall: summarize(walls),
+    bare: summarize(bares),
+    ratio: round(median(walls) / median(bares), 3),
+    paired: { median: round(median(paired), 3), p25: round(quantile(paired, 0.25), 3), p75: round(quantile(paired, 0.75), 3), n: paired.length },
+    perTask: Object.fromEntries(
+      [...byTask].map(([task, t]) => [task, { wallMs: round(median(t.walls)), bareMs: round(median(t.bares)), ratio: round(median(t.walls) / median(t.bares), 3) }]),
+    ),
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -580,13 +686,15 @@ async function overheadSection(ctx: Context, raw: RawSetup): Promise<NonNullable
     // engine's load over the run hits both sides alike; which half is larger alternates.
     const before = r % 2 === 1 ? Math.ceil(pairs / 2) : Math.floor(pairs / 2);
     const block = await rawBlock(raw, before, r, 0);
-    const figures = await harnessRun(ctx, 'smoke.yaml', `${ctx.base}-y${r}`, 1);
+    const snapshots = ctx.options.workspace === 'both' ? (r % 2 === 1 ? 'auto' : 'archive') : undefined;
+    const figures = await harnessRun(ctx, 'smoke.yaml', `${ctx.base}-y${r}`, 1, snapshots);
     block.push(...(await rawBlock(raw, pairs - before, r, before)));
     results.push({ run: figures, raw: block });
     const o = median(figures.samples.map((s) => s.overheadMs));
     progress(
-      `overhead run ${r}/${runs} (${figures.runId}): ${figures.samples.length} samples in ${figures.wallMs.toFixed(0)} ms, median overhead ${o.toFixed(0)} ms; ` +
-        `raw: provider ${median(block.map((p) => p.providerMs)).toFixed(0)} ms, docker run ${median(block.map((p) => p.cliMs)).toFixed(0)} ms`,
+      `overhead run ${r}/${runs} (${figures.runId}, snapshots by ${figures.snapshots}): ${figures.samples.length} samples in ${figures.wallMs.toFixed(0)} ms, median overhead ${o.toFixed(0)} ms; ` +
+        `raw: provider ${median(block.map((p) => p.providerMs)).toFixed(0)} ms, docker run ${median(block.map((p) => p.cliMs)).toFixed(0)} ms; ` +
+        `sample wall ${median(figures.samples.map((s) => s.wallMs)).toFixed(0)} ms, bare run of the task ${median(block.map((p) => p.bareMs)).toFixed(0)} ms`,
     );
   }
   const samples = results.flatMap((x) => x.run.samples);
@@ -605,6 +713,16 @@ async function overheadSection(ctx: Context, raw: RawSetup): Promise<NonNullable
       ratio('provider lifecycle', 'provider.start(spec) + exec true + stop(), the samples\' spec', (p) => p.providerMs),
       ratio('docker run --rm', `docker ${raw.cliArgs.join(' ')}`, (p) => p.cliMs),
     ],
+    bare: bareFigures(raw, results),
+    ...(ctx.options.workspace === 'both' && {
+      bySnapshots: Object.fromEntries(
+        (['auto', 'archive'] as const).map((m) => {
+          const of = results.filter((x) => x.run.snapshots === m);
+          const ss = of.flatMap((x) => x.run.samples);
+          return [m, { runs: of.length, samples: ss.length, wall: summarize(ss.map((x) => x.wallMs)), overhead: summarize(ss.map((x) => x.overheadMs)), bare: bareFigures(raw, of) }];
+        }),
+      ),
+    }),
   };
 }
 
@@ -702,6 +820,16 @@ function printReport(r: Report, out: NodeJS.WritableStream): void {
     }
     for (const x of o.ratios) lines.push(`  ${x.label}: ${x.command}`);
     lines.push(`  run wall ms: ${o.runWallMs.map((v) => v.toFixed(0)).join(', ')}`);
+    const bf = o.bare;
+    lines.push(`Sample wall against a bare run of the same task's work (files, setup, solution, test), interleaved`);
+    lines.push(summaryRow('sample wall (slot taken -> result written)', bf.wall, w));
+    lines.push(summaryRow('bare docker run --rm ... sh -c <task>', bf.bare, w));
+    lines.push(`  sample wall / bare run: ${bf.ratio.toFixed(3)} (medians); per sample, paired with its task's bare run in its block: median ${bf.paired.median.toFixed(3)}, p25 ${bf.paired.p25.toFixed(3)}, p75 ${bf.paired.p75.toFixed(3)} (${bf.paired.n} samples)`);
+    for (const [t, v] of Object.entries(bf.perTask)) lines.push(`    ${t.padEnd(24)} wall ${num(v.wallMs)}  bare ${num(v.bareMs)}  ratio ${v.ratio.toFixed(3)}`);
+    lines.push(`  bare run: ${bf.command}`);
+    for (const [m, v] of Object.entries(o.bySnapshots ?? {})) {
+      lines.push(`  snapshots by ${m} (${v.runs} runs, ${v.samples} samples): wall ${v.wall.medianMs.toFixed(1)}, overhead ${v.overhead.medianMs.toFixed(1)}, bare ${v.bare.bare.medianMs.toFixed(1)}; wall / bare ${v.bare.ratio.toFixed(3)} (paired median ${v.bare.paired.median.toFixed(3)})`);
+    }
     printBreakdown(lines, b, true);
     lines.push('');
   }
@@ -738,6 +866,7 @@ const FLAGS = {
   only: { type: 'string', default: SECTIONS.join(',') },
   keep: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
+  workspace: { type: 'string', default: 'auto' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -755,6 +884,9 @@ function parseOptions(argv: string[]): Options {
     }),
     keep: values.keep,
     json: values.json,
+    workspace: (['auto', 'archive', 'both'] as const).find((w) => w === values.workspace) ?? (() => {
+      throw new UsageError(`--workspace takes auto, archive or both (got "${values.workspace}")`);
+    })(),
   };
 }
 
