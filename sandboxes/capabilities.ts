@@ -41,12 +41,13 @@ export function capabilityProblems(needs: SandboxNeeds, capabilities: ProviderCa
 
 /**
  * The names of what the capabilities leave out, as the conformance suite's `gaps` spell them:
- * `bindMounts`, `prebuild`, `network:<mode>`, `limits.cpus|memory|pids`. Sorted.
+ * `bindMounts`, `prebuild`, `volumes`, `network:<mode>`, `limits.cpus|memory|pids`. Sorted.
  */
 export function capabilityGaps(capabilities: ProviderCapabilities): string[] {
   const gaps: string[] = [];
   if (!capabilities.bindMounts) gaps.push('bindMounts');
   if (!capabilities.prebuild) gaps.push('prebuild');
+  if (!capabilities.volumes) gaps.push('volumes');
   for (const mode of ['none', 'bridge', 'model-only'] as const) if (!capabilities.networks.includes(mode)) gaps.push(`network:${mode}`);
   for (const limit of ['cpus', 'memory', 'pids'] as const) if (!capabilities.limits[limit]) gaps.push(`limits.${limit}`);
   return gaps.sort();

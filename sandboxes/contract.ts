@@ -10,8 +10,9 @@
 // Network tests connect only to listeners this suite starts on this machine.
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -37,6 +38,11 @@ export interface ContractTarget {
    * one description each. Absent: the leak checks are skipped.
    */
   leftovers?(runId: string): Promise<readonly string[]>;
+  /**
+   * Remove the volume `name` (`SandboxSpec.volumes`) and what the provider made for it: volumes
+   * outlive runs, so the suite removes those it filled. Needed unless `volumes` is a gap.
+   */
+  removeVolume?(name: string): Promise<void>;
 }
 
 /** Register the conformance suite for one provider. */
@@ -326,6 +332,81 @@ export function sandboxContract(name: string, target: () => Promise<ContractTarg
         expect(write.exitCode).not.toBe(0);
         expect(write.stderr).toMatch(/Read-only file system/);
       });
+
+      it('volumes: filled once from a host directory, mounted read-only, the same files, modes and links; reused by later sandboxes and providers without filling again', async (ctx) => {
+        requires(ctx, 'volumes');
+        const dir = await mkdtemp(join(scratch, 'volume-'));
+        await mkdir(join(dir, 'bin'));
+        await mkdir(join(dir, 'lib', 'private'), { recursive: true });
+        await writeFile(join(dir, 'bin', 'tool'), '#!/bin/sh\necho "tool $1"\n');
+        await chmod(join(dir, 'bin', 'tool'), 0o755);
+        await writeFile(join(dir, 'lib', 'data.bin'), randomBytes(300_000));
+        await writeFile(join(dir, 'lib', 'private', 'secret'), 'only owner');
+        await chmod(join(dir, 'lib', 'private', 'secret'), 0o600);
+        await chmod(join(dir, 'lib', 'private'), 0o750);
+        await writeFile(join(dir, 'empty'), '');
+        await symlink('bin/tool', join(dir, 'tool-link'));
+        await symlink('../lib', join(dir, 'bin', 'lib-dir'));
+        /** `path type mode size target` per entry, sorted: how find(1) in the sandbox prints them. */
+        const hostListing = async (): Promise<string> => {
+          const lines: string[] = [];
+          const visit = async (rel: string): Promise<void> => {
+            for (const name of (await readdir(join(dir, rel))).sort()) {
+              const path = rel ? `${rel}/${name}` : name;
+              const st = await lstat(join(dir, path));
+              const type = st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f';
+              lines.push(`${path} ${type} ${(st.mode & 0o7777).toString(8)} ${type === 'f' ? st.size : '-'} ${type === 'l' ? await readlink(join(dir, path)) : '-'}`);
+              if (type === 'd') await visit(path);
+            }
+          };
+          await visit('');
+          return lines.sort().join('\n');
+        };
+        const at = '/opt/cagebench-volume';
+        const listing = (box: Sandbox): Promise<string> =>
+          sh(`cd ${at} && find . -mindepth 1 -printf '%P %y %m %s %l\\n' | awk '{ if ($2 != "f") $4 = "-"; if ($5 == "") $5 = "-"; print }' | sort`, box).then((out) => out.trim());
+        const sums = async (box: Sandbox): Promise<string> => sh(`cd ${at} && find . -type f | sort | xargs sha256sum`, box);
+        const hostSums = async (): Promise<string> => {
+          const files = ['./bin/tool', './empty', './lib/data.bin', './lib/private/secret'];
+          return files.map((f) => `${createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')}  ${f}`).join('\n') + '\n';
+        };
+        const name = `cagebench-contract-${runId}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
+        const volumes = [{ name, source: dir, target: at }];
+        const expected = await hostListing();
+        const expectedSums = await hostSums();
+        try {
+          // Three at once: one fill, and each sees all of it.
+          const boxes = await Promise.all([1, 2, 3].map((i) => t.provider.start(spec(`volume-${i}`, { volumes }))));
+          try {
+            for (const box of boxes) {
+              expect(await listing(box)).toBe(expected);
+              expect(await sums(box)).toBe(expectedSums);
+            }
+            const [box] = boxes;
+            expect((await box!.exec([`${at}/tool-link`, 'ran'])).stdout).toBe('tool ran\n');
+            expect((await box!.exec(`cat ${at}/lib/private/secret`, { user: 'nobody' })).exitCode).not.toBe(0);
+            const write = await box!.exec(`echo x > ${at}/new.txt`, { user: 'root' });
+            expect(write.exitCode).not.toBe(0);
+            expect(write.stderr).toMatch(/Read-only file system/);
+          } finally {
+            await Promise.all(boxes.map((b) => b.stop()));
+          }
+          // The name promises the contents: a changed directory under the same name is not shipped again.
+          await writeFile(join(dir, 'added-later'), 'not shipped');
+          await using again = await t.provider.start(spec('volume-again', { volumes }));
+          expect(await listing(again)).toBe(expected);
+          const other = await target();
+          try {
+            await using elsewhere = await other.provider.start(spec('volume-other-provider', { volumes }));
+            expect(await listing(elsewhere)).toBe(expected);
+          } finally {
+            await other.provider.close();
+            await other.close();
+          }
+        } finally {
+          await t.removeVolume?.(name);
+        }
+      }, 120_000);
 
       it('leaves nothing of the run behind once its sandboxes stopped and the provider closed', async (ctx) => {
         if (!t.leftovers) ctx.skip(`${name} gives no leftovers() to check with`);

@@ -15,6 +15,7 @@ export type {
   SandboxProcess,
   SandboxProvider,
   SandboxSpec,
+  SandboxVolume,
   SpawnExit,
   SpawnOptions,
   StartOptions,

@@ -4,7 +4,7 @@ export const LABEL_RUN = 'cagebench.run';
 export const LABEL_SAMPLE = 'cagebench.sample';
 export const LABEL_ROLE = 'cagebench.role';
 
-export type ResourceRole = 'sandbox' | 'network' | 'relay';
+export type ResourceRole = 'sandbox' | 'network' | 'relay' | 'volume-fill';
 
 export interface LabelOptions {
   readonly runId: string;
@@ -45,3 +45,15 @@ export const LABEL_IMAGE_BUILT_BY = 'cagebench.image.built-by-run';
 export const LABEL_IMAGE_CONTEXT = 'cagebench.context';
 /** The repository of every task image cagebench builds (`cagebench/env:<digest16>`). */
 export const TASK_IMAGE_REPO = 'cagebench/env';
+
+// Volumes a provider fills from this machine's files (SandboxSpec.volumes, agent builds on a
+// remote engine): the per-engine cache, so never `cagebench.run` (a sweep must leave them).
+/** `build`: a volume cagebench fills; `content` holds the files, `ready` names a complete one. */
+export const LABEL_VOLUME = 'cagebench.volume';
+/** On both: the name the spec gave (the `ready` volume's own). */
+export const LABEL_VOLUME_NAME = 'cagebench.volume.name';
+/** On the `ready` volume: the `content` volume it vouches for, complete. */
+export const LABEL_VOLUME_CONTENT = 'cagebench.volume.content';
+/** On the `content` volume: the run that filled it, and the host directory it came from. */
+export const LABEL_VOLUME_FILLED_BY = 'cagebench.volume.filled-by-run';
+export const LABEL_VOLUME_SOURCE = 'cagebench.volume.source';

@@ -9,6 +9,7 @@ import type { ExecResult, ImageSource, ProviderCapabilities, Sandbox, SandboxPro
 
 const FULL: ProviderCapabilities = {
   bindMounts: true,
+  volumes: true,
   networks: ['none', 'bridge', 'model-only'],
   architectures: ['x64'],
   runtimes: ['runc', 'runsc'],
@@ -194,6 +195,7 @@ describe('ProviderPool', () => {
   it('offers what every member offers, and refuses a bad member list', () => {
     const remote: ProviderCapabilities = { ...FULL, bindMounts: false, networks: ['none'], runtimes: ['runc'], limits: { cpus: true, memory: false, pids: true } };
     expect(commonCapabilities([FULL, remote])).toEqual({ ...remote });
+    expect(commonCapabilities([FULL, { ...remote, volumes: false }]).volumes).toBe(false);
     expect(new ProviderPool([{ name: 'a', capacity: 1, provider: new FakeEngine('a') }, { name: 'b', capacity: 1, provider: new FakeEngine('b', remote) }]).capabilities.bindMounts).toBe(false);
     expect(() => new ProviderPool([])).toThrow(/at least one engine/);
     expect(() => new ProviderPool([{ name: 'a', capacity: 0, provider: new FakeEngine('a') }])).toThrow(/capacity 0/);

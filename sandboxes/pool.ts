@@ -280,6 +280,7 @@ export function commonCapabilities(all: readonly ProviderCapabilities[]): Provid
   const both = <T>(lists: readonly (readonly T[])[]): T[] => lists.reduce<T[]>((acc, l) => acc.filter((x) => l.includes(x)), [...(lists[0] ?? [])]);
   return {
     bindMounts: all.every((c) => c.bindMounts),
+    volumes: all.every((c) => c.volumes),
     networks: both(all.map((c) => c.networks)),
     architectures: both(all.map((c) => c.architectures)),
     runtimes: both(all.map((c) => c.runtimes)),

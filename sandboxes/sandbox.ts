@@ -25,6 +25,24 @@ export interface BindMount {
   readonly target: string;
 }
 
+/**
+ * A directory of this machine shipped to the engine once and mounted read-only in every
+ * sandbox that names it (agent builds on a remote engine): the per-engine cache of what a
+ * bind mount gives a local one. It outlives runs and is never swept with a run's resources.
+ */
+export interface SandboxVolume {
+  /**
+   * The volume's name on the engine (`[a-zA-Z0-9][a-zA-Z0-9_.-]*`): one name must always mean
+   * the same contents, so name it from a digest of `source`. Filled once per engine; a fill a
+   * killed process left half done is never used.
+   */
+  readonly name: string;
+  /** Absolute host directory it is filled from (its files, modes and in-tree symlinks). */
+  readonly source: string;
+  /** Absolute path inside the sandbox. Always mounted read-only. */
+  readonly target: string;
+}
+
 export interface SandboxLimits {
   /** CPU cores (fractions allowed). */
   readonly cpus?: number;
@@ -45,6 +63,8 @@ export interface SandboxSpec {
   readonly endpointPort?: number;
   readonly limits?: SandboxLimits;
   readonly mounts?: readonly BindMount[];
+  /** Named volumes, filled from this machine once per engine; needs `capabilities.volumes`. */
+  readonly volumes?: readonly SandboxVolume[];
   readonly env?: Readonly<Record<string, string>>;
   /** Working directory for exec calls that do not name one. @default the image's */
   readonly workdir?: string;
@@ -175,6 +195,8 @@ export type Architecture = 'x64' | 'arm64';
 export interface ProviderCapabilities {
   /** `SandboxSpec.mounts` work: the engine sees this machine's files (a local engine). */
   readonly bindMounts: boolean;
+  /** `SandboxSpec.volumes` work: a directory is shipped to the engine once and mounted read-only from then on. */
+  readonly volumes: boolean;
   /** The network modes `start` honours. */
   readonly networks: readonly NetworkMode[];
   /** Machine types its sandboxes run on (images run on the engine's own). */

@@ -100,6 +100,7 @@ sandboxContract('docker (remote, TCP with TLS)', async () => {
     image: 'debian:bookworm-slim',
     gaps: ['bindMounts', 'network:bridge', 'network:model-only'],
     close: async () => undefined,
+    removeVolume: (name) => own.volumes.remove(name),
     async leftovers(id) {
       const filters = JSON.stringify({ label: [`${LABEL_RUN}=${id}`] });
       const containers = await connected.docker.listContainers({ all: true, filters });

@@ -16,13 +16,14 @@ import { checkProviderFits, loadSelectedTasks, providerProblems, runtimeConflict
 const QUICK = join(FIXTURES, 'quick.yaml');
 const FULL: ProviderCapabilities = {
   bindMounts: true,
+  volumes: true,
   networks: ['none', 'bridge', 'model-only'],
   architectures: ['x64'],
   runtimes: ['runc'],
   prebuild: true,
   limits: { cpus: true, memory: true, pids: true },
 };
-const NARROW: ProviderCapabilities = { ...FULL, bindMounts: false, networks: ['none'], prebuild: false, runtimes: ['runc'], limits: { cpus: false, memory: false, pids: true } };
+const NARROW: ProviderCapabilities = { ...FULL, bindMounts: false, volumes: false, networks: ['none'], prebuild: false, runtimes: ['runc'], limits: { cpus: false, memory: false, pids: true } };
 
 /** A provider that can start nothing: the run must refuse before asking it to. */
 function narrowProvider(): SandboxProvider & { starts: number; closed: boolean } {
@@ -58,7 +59,7 @@ describe('capabilityProblems', () => {
 
   it('names the gaps as the conformance suite does', () => {
     expect(capabilityGaps(FULL)).toEqual([]);
-    expect(capabilityGaps(NARROW)).toEqual(['bindMounts', 'limits.cpus', 'limits.memory', 'network:bridge', 'network:model-only', 'prebuild']);
+    expect(capabilityGaps(NARROW)).toEqual(['bindMounts', 'limits.cpus', 'limits.memory', 'network:bridge', 'network:model-only', 'prebuild', 'volumes']);
   });
 
   it('providerProblems names the task; an agent with a model needs model-only', async () => {

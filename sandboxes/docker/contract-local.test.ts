@@ -12,6 +12,7 @@ sandboxContract('docker (local)', async () => {
     image: 'debian:bookworm-slim',
     gaps: [],
     close: async () => undefined,
+    removeVolume: (name) => provider.volumes.remove(name),
     async leftovers(runId) {
       const filters = JSON.stringify({ label: [`${LABEL_RUN}=${runId}`] });
       const containers = await engine.docker.listContainers({ all: true, filters });

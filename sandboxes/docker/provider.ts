@@ -13,6 +13,7 @@ import { DockerSandbox } from './docker-sandbox.ts';
 import { ImageStore } from './images.ts';
 import { ModelOnlyNetworks } from './model-only.ts';
 import { isPodman, podmanRuntimes, PODMAN_HOST_NAME, type EngineVersion } from './podman.ts';
+import { EngineVolumes, NO_COPY } from './volumes.ts';
 
 /** PID 1 of every sandbox: idle, and quick to stop. Needs only a POSIX sh and sleep. */
 const KEEPALIVE = ['/bin/sh', '-c', "trap 'exit 0' TERM INT; while :; do sleep 86400 & wait $!; done"];
@@ -63,6 +64,8 @@ export function dockerCapabilities(engine: Engine, info: EngineInfo, about: { re
   const arch = architectureOf(info.Architecture);
   return {
     bindMounts: engine.isLocal,
+    // Filled through a helper container's archive upload, so any engine can (volumes.ts).
+    volumes: true,
     networks: about.bridge === false ? ['none'] : ['none', 'bridge', 'model-only'],
     architectures: arch ? [arch] : [],
     runtimes: about.podman ? podmanRuntimes(info.Runtimes, engine.isLocal) : Object.keys(info.Runtimes ?? { runc: {} }).sort(),
@@ -82,6 +85,8 @@ export function architectureOf(machine: string | undefined): Architecture | unde
 export class DockerProvider implements SandboxProvider {
   readonly name = 'docker';
   readonly images: ImageStore;
+  /** The volumes of `SandboxSpec.volumes` on this engine, filled once each. */
+  readonly volumes: EngineVolumes;
   readonly capabilities: ProviderCapabilities;
   private readonly live = new Set<DockerSandbox>();
   /** Containers whose removal failed (the engine was gone): removed again by reap() and close(). */
@@ -99,6 +104,7 @@ export class DockerProvider implements SandboxProvider {
     // Without /info (a caller building one by hand): this machine's architecture, every runtime unknown but runc.
     this.capabilities = options.capabilities ?? dockerCapabilities(engine, { Architecture: process.arch === 'arm64' ? 'arm64' : 'x86_64' });
     this.images = new ImageStore(engine);
+    this.volumes = new EngineVolumes(engine);
     this.unregister = options.teardownOnExit ? registerForTeardown({ stop: () => this.close() }) : undefined;
   }
 
@@ -158,6 +164,9 @@ export class DockerProvider implements SandboxProvider {
   }
 
   private async create(spec: SandboxSpec, image: string): Promise<Sandbox> {
+    // Found on the engine, or filled now (once per name; a first sample on the engine pays it), from the sandbox's own image.
+    const volumes = await Promise.all((spec.volumes ?? []).map(async (v) => ({ content: await this.volumes.contentOf(v, { image, runId: spec.runId }), target: v.target })));
+    this.assertOpen(spec);
     const mode: NetworkMode = spec.network ?? 'none';
     const network = mode === 'model-only' ? await this.modelOnly(spec.runId).attach(spec.sampleId, spec.endpointPort!) : undefined;
     // On the default bridge (a task that needs the outside world) the host's endpoint is at the bridge's gateway.
@@ -181,7 +190,10 @@ export class DockerProvider implements SandboxProvider {
           // No swap beyond the limit, so a memory hog is killed rather than slowed.
           MemorySwap: limits.memoryMb ? limits.memoryMb * 1024 * 1024 : undefined,
           PidsLimit: limits.pids,
-          Mounts: mounts.map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: true })),
+          Mounts: [
+            ...mounts.map((m) => ({ Type: 'bind' as const, Source: m.source, Target: m.target, ReadOnly: true })),
+            ...volumes.map((v) => ({ Type: 'volume' as const, Source: v.content, Target: v.target, ReadOnly: true, VolumeOptions: NO_COPY })),
+          ],
         },
       });
       await container.start();
@@ -253,6 +265,7 @@ export class DockerProvider implements SandboxProvider {
   /** Refuse new starts, let those already creating finish, stop every live sandbox, remove the relays. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
+    this.volumes.close();
     await Promise.allSettled([...this.creating]);
     await Promise.allSettled([...this.live].map((s) => s.stop()));
     await this.reap();
@@ -313,5 +326,10 @@ function validateSpec(spec: SandboxSpec, engine: Engine): void {
     if (!isAbsolute(m.source)) bad(`mounts[${i}].source`, `must be an absolute host path (got "${m.source}")`);
     if (!m.target.startsWith('/')) bad(`mounts[${i}].target`, `must be an absolute sandbox path (got "${m.target}")`);
     if (engine.isLocal && !existsSync(m.source)) bad(`mounts[${i}].source`, `does not exist on the host: ${m.source}`);
+  }
+  for (const [i, v] of (spec.volumes ?? []).entries()) {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(v.name)) bad(`volumes[${i}].name`, `must be a volume name of letters, digits, _ . - (got "${v.name}")`);
+    if (!isAbsolute(v.source) || !existsSync(v.source)) bad(`volumes[${i}].source`, `must be an absolute path of an existing host directory (got "${v.source}")`);
+    if (!v.target.startsWith('/')) bad(`volumes[${i}].target`, `must be an absolute sandbox path (got "${v.target}")`);
   }
 }
