@@ -20,10 +20,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { connectEngine, type Dockerode } from '../../sandboxes/docker/client.ts';
+import { cmdline, comm, killPid, littleEndian, mountsUnder, pidsMentioning, ping, run, sleep, tail, waitUntil, within } from './host-support.ts';
 
 export interface PodmanEngineOptions {
   /** Images copied from the main engine. @default ['debian:bookworm-slim', 'cagebench/relay:bookworm'] */
@@ -396,11 +396,6 @@ function pickVethPair(): [string, string] {
   return [`10.${VETH_OCTET}.${x}.${base + 1}`, `10.${VETH_OCTET}.${x}.${base + 2}`];
 }
 
-function littleEndian(hex: string): number {
-  const n = Number.parseInt(hex, 16);
-  return (((n & 0xff) << 24) | (((n >> 8) & 0xff) << 16) | (((n >> 16) & 0xff) << 8) | ((n >> 24) & 0xff)) >>> 0;
-}
-
 function findOnPath(name: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
   return dirs.map((d) => join(d, name)).find((p) => existsSync(p));
@@ -426,76 +421,6 @@ function libpodCgroups(): string[] {
   return found;
 }
 
-function ping(socketPath: string, timeoutMs: number): Promise<boolean> {
-  if (!existsSync(socketPath)) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const req = request({ socketPath, path: '/_ping', timeout: timeoutMs, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
-async function tail(file: string, lines: number): Promise<string> {
-  const text = await readFile(file, 'utf8').catch((err: Error) => `(no log: ${err.message})`);
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
-  return Promise.race([p.then(() => true), timeout]).finally(() => clearTimeout(timer));
-}
-
-async function waitUntil(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
-}
-
-function killPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function comm(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
-async function cmdline(pid: number): Promise<string> {
-  return (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ').trim();
-}
-
-async function pidsMentioning(dir: string): Promise<number[]> {
-  const pids = (await readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
-  const found: number[] = [];
-  for (const pid of pids) if (pid !== process.pid && (await cmdline(pid)).includes(dir)) found.push(pid);
-  return found;
-}
-
-async function mountsUnder(dir: string): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  const points = text.split('\n').map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  return points.filter((p) => p === dir || p.startsWith(`${dir}/`));
-}
-
 /** rmdir a cgroup and its children, deepest first; EBUSY (a process just killed, not yet reaped) is retried. */
 async function rmdirTree(dir: string): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -511,14 +436,4 @@ async function rmdirTree(dir: string): Promise<void> {
       await sleep(100);
     }
   }
-}
-
-function run(cmd: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.trim()}`))));
-  });
 }

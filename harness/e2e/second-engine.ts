@@ -18,15 +18,15 @@
 // its own, all inside that namespace (the host's are never touched), and host.docker.internal
 // (--host-gateway-ip) is the host's end of the veth, as a remote engine's would be the harness.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { connectEngine, type Dockerode } from '../../sandboxes/docker/client.ts';
+import { cmdline, comm, killPid, littleEndian, mountsUnder, pidsMentioning, ping, run, sleep, tail, waitUntil, within } from './host-support.ts';
 
 export interface SecondEngineOptions {
   /** Images copied from the main engine (`docker save | docker load`). @default ['debian:bookworm-slim'] */
@@ -559,86 +559,6 @@ function pickPoolOctet(): number {
   return free[randomBytes(1).readUInt8() % free.length]!;
 }
 
-function littleEndian(hex: string): number {
-  const n = Number.parseInt(hex, 16);
-  return (((n & 0xff) << 24) | (((n >> 8) & 0xff) << 16) | (((n >> 16) & 0xff) << 8) | ((n >> 24) & 0xff)) >>> 0;
-}
-
-function ping(socketPath: string, timeoutMs: number): Promise<boolean> {
-  if (!existsSync(socketPath)) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    // A fresh connection (no keep-alive pool): a dockerd shutting down still answers on
-    // connections already open, for as long as it takes to stop its containers.
-    const req = request({ socketPath, path: '/_ping', timeout: timeoutMs, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(false));
-    req.end();
-  });
-}
-
-async function tail(file: string, lines: number): Promise<string> {
-  const text = await readFile(file, 'utf8').catch((err: Error) => `(no log: ${err.message})`);
-  return text.trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** True when the promise settled within `ms`. */
-async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
-  return Promise.race([p.then(() => true), timeout]).finally(() => clearTimeout(timer));
-}
-
-async function waitUntil(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
-}
-
-function killPid(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function comm(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
-async function cmdline(pid: number): Promise<string> {
-  return (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ').trim();
-}
-
-/** Processes whose command line names `dir`: dockerd, its containerd and the shims all do. */
-async function pidsMentioning(dir: string): Promise<number[]> {
-  const pids = (await readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
-  const found: number[] = [];
-  for (const pid of pids) if (pid !== process.pid && (await cmdline(pid)).includes(dir)) found.push(pid);
-  return found;
-}
-
-async function mountsUnder(dir: string): Promise<string[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  // Field 5 is the mount point, with spaces and the like escaped as octal.
-  const points = text.split('\n').map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
-  return points.filter((p) => p === dir || p.startsWith(`${dir}/`));
-}
-
 /** The cgroup parent's directory in every hierarchy (v1: one per controller; v2: one). */
 async function cgroupDirs(name: string): Promise<string[]> {
   const root = '/sys/fs/cgroup';
@@ -665,14 +585,4 @@ async function rmdirTree(dir: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-}
-
-function run(cmd: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${stderr.trim()}`))));
-  });
 }
