@@ -192,9 +192,35 @@ describe('ProviderPool', () => {
     await expect(new ProviderPool([{ name: 'b', capacity: 1, provider: b }]).start({ ...spec(4), source: { image: 'nowhere:1' } })).rejects.toMatchObject({ code: 'CB_IMAGE_NOT_FOUND' });
   });
 
-  it('offers what every member offers, and refuses a bad member list', () => {
+  it('sends a sample asking for a runtime or network mode only to members that offer it', async () => {
+    const gvisor = new FakeEngine('a');
+    const plain = new FakeEngine('b', { ...FULL, runtimes: ['runc'], networks: ['none'] });
+    const pool = new ProviderPool([
+      { name: 'a', capacity: 1, provider: gvisor },
+      { name: 'b', capacity: 4, provider: plain },
+    ]);
+    expect(pool.capabilities.runtimes).toEqual(['runc', 'runsc']);
+    expect(pool.capabilities.networks).toEqual(['none', 'bridge', 'model-only']);
+    const first = await pool.start({ ...spec(1), runtime: 'runsc' });
+    expect(first.runsOn).toBe('a');
+    // a is full: the next runsc sample waits for it rather than land on b.
+    let second: Sandbox | undefined;
+    const waiting = pool.start({ ...spec(2), runtime: 'runsc' }).then((s) => (second = s));
+    expect((await pool.start({ ...spec(3), network: 'none' })).runsOn).toBe('b');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(second).toBeUndefined();
+    await first.stop();
+    await waiting;
+    expect(second!.runsOn).toBe('a');
+    // With a gone, nothing else can run runsc: the start fails as an outage of the engines that can.
+    gvisor.up = false;
+    await second!.stop();
+    await expect(pool.start({ ...spec(4), network: 'bridge' })).rejects.toMatchObject({ code: 'CB_ENGINE_UNREACHABLE', message: expect.stringContaining('the "bridge" network') });
+  });
+
+  it('offers what every member offers for how samples are prepared, and any member\'s networks and runtimes; refuses a bad member list', () => {
     const remote: ProviderCapabilities = { ...FULL, bindMounts: false, networks: ['none'], runtimes: ['runc'], limits: { cpus: true, memory: false, pids: true } };
-    expect(commonCapabilities([FULL, remote])).toEqual({ ...remote });
+    expect(commonCapabilities([FULL, remote])).toEqual({ ...remote, networks: FULL.networks, runtimes: FULL.runtimes });
     expect(commonCapabilities([FULL, { ...remote, volumes: false }]).volumes).toBe(false);
     expect(new ProviderPool([{ name: 'a', capacity: 1, provider: new FakeEngine('a') }, { name: 'b', capacity: 1, provider: new FakeEngine('b', remote) }]).capabilities.bindMounts).toBe(false);
     expect(() => new ProviderPool([])).toThrow(/at least one engine/);

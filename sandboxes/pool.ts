@@ -1,6 +1,6 @@
 // A pool of providers (Docker engines, local or remote) behind one SandboxProvider. Each
 // member has a capacity; a sandbox starts on the member in service with the most free
-// capacity. Images are prepared on a member the first time a sandbox there needs them, once
+// capacity among those offering its network mode and runtime. Images are prepared on a member the first time a sandbox there needs them, once
 // per member. A member that stops answering is taken out: a start there moves to another
 // member, and a sandbox that was running there fails with CB_ENGINE_LOST, which the runner
 // answers by running the sample again elsewhere. A member taken out comes back once it answers
@@ -88,10 +88,12 @@ export class ProviderPool implements SandboxProvider {
     for (;;) {
       if (this.closed) throw new SandboxError('CB_SANDBOX_STOPPED', 'The engine pool is closed: no sandbox starts.');
       this.probeOutMembers();
-      const state = this.pick();
+      const able = this.states.filter((s) => fits(s.member.provider.capabilities, spec));
+      if (!able.length) throw new SandboxError('CB_BAD_SPEC', `No engine of the pool offers ${needsOf(spec)}.`);
+      const state = this.pick(able);
       if (!state) {
-        if (this.states.every((s) => s.out)) {
-          throw new SandboxError('CB_ENGINE_UNREACHABLE', `No engine of the pool answers: ${this.states.map((s) => s.member.name).join(', ')} were taken out.`);
+        if (able.every((s) => s.out)) {
+          throw new SandboxError('CB_ENGINE_UNREACHABLE', `No engine of the pool that offers ${needsOf(spec)} answers: ${able.map((s) => s.member.name).join(', ')} ${able.length === 1 ? 'was' : 'were'} taken out.`);
         }
         await new Promise<void>((resolve) => this.waiters.push(resolve));
         continue;
@@ -153,10 +155,10 @@ export class ProviderPool implements SandboxProvider {
     );
   }
 
-  /** The member in service with the most free capacity (the first listed on a tie), if any is free. */
-  private pick(): MemberState | undefined {
+  /** Of `able`, the member in service with the most free capacity (the first listed on a tie), if any is free. */
+  private pick(able: readonly MemberState[]): MemberState | undefined {
     let best: MemberState | undefined;
-    for (const s of this.states) {
+    for (const s of able) {
       const free = s.member.capacity - s.busy;
       if (s.out || free <= 0) continue;
       if (!best || free > best.member.capacity - best.busy) best = s;
@@ -275,15 +277,21 @@ export class ProviderPool implements SandboxProvider {
   }
 }
 
-/** What every member can do: the pool offers only that, so a sample runs the same wherever it lands. */
+/**
+ * What the pool offers. Network modes and runtimes: what any member offers, since a sample
+ * asking for one starts only on a member that has it (`fits`). The rest shapes how the runner
+ * prepares every sample (mounts or volumes for the agent's builds, the builds' architecture,
+ * limits): only what every member offers, so a sample runs the same wherever it lands.
+ */
 export function commonCapabilities(all: readonly ProviderCapabilities[]): ProviderCapabilities {
   const both = <T>(lists: readonly (readonly T[])[]): T[] => lists.reduce<T[]>((acc, l) => acc.filter((x) => l.includes(x)), [...(lists[0] ?? [])]);
+  const any = <T>(lists: readonly (readonly T[])[]): T[] => [...new Set(lists.flat())];
   return {
     bindMounts: all.every((c) => c.bindMounts),
     volumes: all.every((c) => c.volumes),
-    networks: both(all.map((c) => c.networks)),
+    networks: any(all.map((c) => c.networks)),
     architectures: both(all.map((c) => c.architectures)),
-    runtimes: both(all.map((c) => c.runtimes)),
+    runtimes: any(all.map((c) => c.runtimes)).sort(),
     prebuild: all.every((c) => c.prebuild),
     limits: {
       cpus: all.every((c) => c.limits.cpus),
@@ -291,4 +299,13 @@ export function commonCapabilities(all: readonly ProviderCapabilities[]): Provid
       pids: all.every((c) => c.limits.pids),
     },
   };
+}
+
+/** Whether a member with these capabilities can start the spec: its network mode and runtime. */
+function fits(capabilities: ProviderCapabilities, spec: SandboxSpec): boolean {
+  return capabilities.networks.includes(spec.network ?? 'none') && (spec.runtime === undefined || capabilities.runtimes.includes(spec.runtime));
+}
+
+function needsOf(spec: SandboxSpec): string {
+  return `the "${spec.network ?? 'none'}" network${spec.runtime ? ` and the runtime "${spec.runtime}"` : ''}`;
 }
