@@ -165,7 +165,7 @@ export class DockerProvider implements SandboxProvider {
 
   private async create(spec: SandboxSpec, image: string): Promise<Sandbox> {
     // Found on the engine, or filled now (once per name; a first sample on the engine pays it), from the sandbox's own image.
-    const volumes = await Promise.all((spec.volumes ?? []).map(async (v) => ({ content: await this.volumes.contentOf(v, { image, runId: spec.runId }), target: v.target })));
+    const volumes = await Promise.all((spec.volumes ?? []).map(async (v) => ({ content: await this.volumes.contentOf(v, { image, runId: spec.runId, ...(this.options.podman ? { run: KEEPALIVE } : {}) }), target: v.target })));
     this.assertOpen(spec);
     const mode: NetworkMode = spec.network ?? 'none';
     const network = mode === 'model-only' ? await this.modelOnly(spec.runId).attach(spec.sampleId, spec.endpointPort!) : undefined;

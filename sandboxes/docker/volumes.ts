@@ -48,9 +48,22 @@ interface VolumeInspect {
   readonly CreatedAt?: string;
 }
 
+export interface FillOptions {
+  /** An image the engine has, for the helper container (the sandbox's own). */
+  readonly image: string;
+  /** Labelled on the helper container (a sweep of the run removes one a killed process left) and on the content volume. */
+  readonly runId: string;
+  /** Start the helper with this argv while the files go in (an engine that writes into the volumes only of running containers). */
+  readonly run?: readonly string[];
+}
+
 export class EngineVolumes {
-  /** Volumes this provider filled itself (a name found ready, or filled first by another process, is not counted). */
-  fills = 0;
+  /** The volumes this provider filled itself and how long each took (a name found ready, or filled first by another process, is not here). */
+  readonly filled: { readonly name: string; readonly content: string; readonly ms: number }[] = [];
+  get fills(): number {
+    return this.filled.length;
+  }
+
   private readonly ready = new Map<string, Promise<string>>();
   private readonly closing = new AbortController();
 
@@ -61,7 +74,7 @@ export class EngineVolumes {
    * a helper container of `image` (one the engine has: the sandbox's own). Once per name per
    * provider; a failed fill is tried again by the next start.
    */
-  contentOf(volume: SandboxVolume, fill: { readonly image: string; readonly runId: string }): Promise<string> {
+  contentOf(volume: SandboxVolume, fill: FillOptions): Promise<string> {
     let pending = this.ready.get(volume.name);
     if (!pending) {
       pending = this.find(volume.name).then((found) => found ?? this.fill(volume, fill));
@@ -123,11 +136,12 @@ export class EngineVolumes {
     return undefined;
   }
 
-  private async fill(volume: SandboxVolume, { image, runId }: { readonly image: string; readonly runId: string }): Promise<string> {
+  private async fill(volume: SandboxVolume, { image, runId, run }: FillOptions): Promise<string> {
     const { docker } = this.engine;
     const signal = this.closing.signal;
     if (signal.aborted) throw new SandboxError('CB_SANDBOX_STOPPED', `Not filling volume ${volume.name}: the sandbox provider is closing.`);
     const content = `${volume.name}.${randomBytes(4).toString('hex')}`;
+    const started = performance.now();
     const failed = (cause: unknown): SandboxError =>
       cause instanceof SandboxError
         ? cause
@@ -143,16 +157,18 @@ export class EngineVolumes {
       throw failed(cause);
     }
     try {
-      // Created, never started: the engine mounts the volume for the archive upload itself.
+      // Docker mounts a created container's volumes for an archive upload itself: the helper never
+      // runs. Podman writes such an upload beside the volume, so there it runs (`run`) meanwhile.
       const helper = await docker.createContainer({
         Image: image,
-        Entrypoint: ['true'],
+        Entrypoint: run ? [...run] : ['true'],
         Cmd: [],
         Labels: createLabels({ runId, role: 'volume-fill', extra: { [LABEL_VOLUME_NAME]: volume.name } }),
         NetworkDisabled: true,
         HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: content, Target: FILL_AT, VolumeOptions: NO_COPY }] },
       });
       try {
+        if (run) await helper.start();
         await putArchive(helper, packPath(volume.source, FILL_AT.slice(1)), signal);
       } finally {
         await helper.remove({ force: true }).catch(() => undefined);
@@ -175,7 +191,7 @@ export class EngineVolumes {
       if (!winner) throw failed(new Error(`its ready volume ${volume.name} disappeared as it was made`));
       return winner;
     }
-    this.fills++;
+    this.filled.push({ name: volume.name, content, ms: Math.round(performance.now() - started) });
     await this.dropAbandoned(volume.name, content).catch(() => undefined);
     return content;
   }
