@@ -1,16 +1,22 @@
 // The agent builds a run needs (from the agent cache), fetched once per run before any
 // sample starts, leased so no other run evicts them meanwhile, and handed to every sample
-// as read-only mounts (a local engine) or as entries to copy in (a remote one).
+// as read-only mounts (a local engine), as volumes filled once per engine and mounted
+// read-only at the same paths (a remote one), or as entries to copy in (a provider with neither).
 import { AGENT_SOURCES, createAgentCache, isAgentName, isSandboxSpec, type AgentName, type CacheEntry, type Platform } from '../../cache/index.ts';
 import { posix } from 'node:path';
 import { AGENTS_ROOT, AgentError, agentMount, agentPaths, copyAgent, type AgentInSandbox } from '../../agents/index.ts';
-import type { BindMount, Identity, Sandbox, SandboxProvider } from '../../sandboxes/index.ts';
+import type { BindMount, Identity, Sandbox, SandboxProvider, SandboxVolume } from '../../sandboxes/index.ts';
 import { ConfigError } from '../errors.ts';
+import { buildVolume } from './build-volumes.ts';
 
 export interface RunBuilds {
   /** For a local engine; empty for a remote one. */
   readonly mounts: readonly BindMount[];
-  /** For a remote engine: copy these into each sandbox. */
+  /** For an engine that cannot bind-mount but keeps volumes (a remote one): filled once per engine, mounted read-only. */
+  readonly volumes: readonly SandboxVolume[];
+  /** The cache entry of each of `volumes`, in order: copied into a sandbox whose spec lacks its volume. */
+  readonly shipped: readonly CacheEntry[];
+  /** For a provider with neither: copy these into each sandbox. */
   readonly copies: readonly CacheEntry[];
   readonly installed: Readonly<Record<string, AgentInSandbox>>;
   /**
@@ -54,8 +60,10 @@ export async function prepareBuilds(
     releases.push(await cache.acquire(entry));
     entries.push(entry);
   }
-  // Mounted where the provider can bind-mount this machine's files, copied in otherwise.
+  // Mounted where the provider can bind-mount this machine's files, shipped once per engine as
+  // volumes where it keeps them, copied into every sandbox otherwise.
   const local = options.provider.capabilities.bindMounts;
+  const volumes = !local && options.provider.capabilities.volumes ? await Promise.all(entries.map(buildVolume)) : [];
   const others = new Map<Platform, Promise<CacheEntry[]>>();
   const forPlatform = (other: Platform): Promise<CacheEntry[]> => {
     let pending = others.get(other);
@@ -88,7 +96,9 @@ export async function prepareBuilds(
   };
   return {
     mounts: local ? entries.map(agentMount) : [],
-    copies: local ? [] : entries,
+    volumes,
+    shipped: volumes.length ? entries : [],
+    copies: local || volumes.length ? [] : entries,
     installed: Object.fromEntries(entries.map((e) => [e.agent, agentPaths(e)])),
     ...(lookup ? { lookup } : {}),
     platform,
@@ -102,7 +112,7 @@ export async function prepareBuilds(
 
 /**
  * Put the builds into one started sandbox and say where the agent's programs are: copies for
- * a remote engine, and for `auto|sandbox` the agent's own program when the image has it.
+ * a provider that can neither bind-mount nor keep volumes, and for `auto|sandbox` the agent's own program when the image has it.
  */
 export async function placeBuilds(
   sandbox: Sandbox,
@@ -111,7 +121,7 @@ export async function placeBuilds(
   emit: (type: string, fields: Record<string, unknown>) => void,
 ): Promise<Readonly<Record<string, AgentInSandbox>>> {
   let installed = builds.installed;
-  const entries = builds.mounts.length + builds.copies.length;
+  const entries = builds.mounts.length + builds.volumes.length + builds.copies.length;
   const platform = entries ? await builds.platformOf(sandbox) : builds.platform;
   if (platform !== builds.platform) {
     // A musl image: the mounted glibc builds cannot run there; copy in the platform's own.
@@ -120,7 +130,12 @@ export async function placeBuilds(
     installed = Object.fromEntries(await Promise.all(copied.map(async (e) => [e.agent, await copyAgent(sandbox, e, root)] as const)));
     emit('agent.install', { source: 'cache', platform, copied: copied.map((e) => `${e.agent} ${e.version}`) });
   } else {
-    for (const entry of builds.copies) await copyAgent(sandbox, entry);
+    // A volume the sandbox was started without (a spec made elsewhere) is copied in instead.
+    const mounted = new Set((sandbox.spec.volumes ?? []).map((v) => v.name));
+    const unmounted = builds.shipped.filter((_, i) => !mounted.has(builds.volumes[i]!.name));
+    for (const entry of [...builds.copies, ...unmounted]) await copyAgent(sandbox, entry);
+    const used = builds.volumes.filter((v) => mounted.has(v.name));
+    if (used.length) emit('agent.install', { source: 'volume', volumes: used.map((v) => v.name) });
   }
   const lookup = builds.lookup;
   if (!lookup) return installed;

@@ -71,6 +71,7 @@ async function prepare(options: PreflightOptions, task: Task, n: number) {
     sampleId: `preflight-${n}`,
     network: 'none',
     mounts: options.builds.mounts,
+    ...(options.builds.volumes.length ? { volumes: options.builds.volumes } : {}),
     ...(task.environment.workdir ? { workdir: task.environment.workdir } : {}),
     ...(task.environment.env ? { env: task.environment.env } : {}),
   });

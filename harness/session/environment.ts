@@ -62,6 +62,7 @@ export async function openEnvironment(options: EnvironmentOptions): Promise<Sess
       endpointPort: bridge?.port,
       limits: { cpus: task.environment.cpus, memoryMb: task.environment.memoryMb },
       mounts: builds?.mounts,
+      ...(builds?.volumes.length ? { volumes: builds.volumes } : {}),
       workdir: task.environment.workdir,
       ...(task.environment.env ? { env: task.environment.env } : {}),
       ...(task.environment.runtime ? { runtime: task.environment.runtime } : {}),
