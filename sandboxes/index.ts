@@ -4,6 +4,7 @@ export type {
   BindMount,
   ExecOptions,
   ExecResult,
+  FileToWrite,
   ImageSource,
   NetworkMode,
   Platform,

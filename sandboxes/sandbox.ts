@@ -144,6 +144,14 @@ export interface SandboxProcess {
   kill(): Promise<SpawnExit>;
 }
 
+/**
+ * One entry of `Sandbox.writeFiles`: bytes written as `writeFile` writes them, or a host
+ * directory copied as `upload(hostDir, path)` copies it.
+ */
+export type FileToWrite =
+  | { readonly path: string; readonly content: string | Uint8Array; readonly mode?: number }
+  | { readonly path: string; readonly hostDir: string };
+
 /** The one endpoint a `model-only` sandbox can reach, as the sandbox addresses it. */
 export interface SandboxEndpoint {
   readonly host: string;
@@ -169,6 +177,11 @@ export interface Sandbox extends AsyncDisposable {
   spawn?(argv: readonly string[], options?: SpawnOptions): Promise<SandboxProcess>;
   readFile(path: string): Promise<Buffer>;
   writeFile(path: string, content: string | Uint8Array, options?: { mode?: number }): Promise<void>;
+  /**
+   * Write several entries in one transfer, in order (a later one wins), each as `writeFile` or
+   * `upload` would. Optional: without it, callers write them one by one.
+   */
+  writeFiles?(files: readonly FileToWrite[]): Promise<void>;
   /** Copy a host file or directory to `target` (its contents land under `target`). */
   upload(hostPath: string, target: string): Promise<void>;
   /** Copy a sandbox path into the host directory `hostDir` (streamed). */

@@ -94,15 +94,16 @@ export async function listHostTree(root: string, prefix: string, options: TreeOp
  * is sent; file contents are then streamed from disk one at a time.
  */
 export function packPath(hostPath: string, prefix: string, options: TreeOptions = {}): Readable {
-  return packEntries(
-    (async function* (): AsyncGenerator<PackEntry> {
-      for (const e of await listHostTree(resolve(hostPath), prefix, options)) {
-        const header = { name: e.name, mode: e.mode, mtime: e.mtime };
-        if (e.type === 'file') yield { ...header, content: { path: e.abs, size: e.size } };
-        else yield { ...header, type: e.type, linkname: e.linkname }; // the target checked, not read again
-      }
-    })(),
-  );
+  return packEntries(pathEntries(hostPath, prefix, options));
+}
+
+/** What packPath packs, as entries (to pack with others in one archive). */
+export async function* pathEntries(hostPath: string, prefix: string, options: TreeOptions = {}): AsyncGenerator<PackEntry> {
+  for (const e of await listHostTree(resolve(hostPath), prefix, options)) {
+    const header = { name: e.name, mode: e.mode, mtime: e.mtime };
+    if (e.type === 'file') yield { ...header, content: { path: e.abs, size: e.size } };
+    else yield { ...header, type: e.type, linkname: e.linkname }; // the target checked, not read again
+  }
 }
 
 export interface ExtractOptions {

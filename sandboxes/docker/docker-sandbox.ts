@@ -3,9 +3,10 @@
 import type { Readable } from 'node:stream';
 import { lstat } from 'node:fs/promises';
 import { basename, posix } from 'node:path';
-import type { ExecOptions, ExecResult, Platform, Sandbox, SandboxEndpoint, SandboxProcess, SandboxSpec, SpawnOptions } from '../sandbox.ts';
+import type { ExecOptions, ExecResult, FileToWrite, Platform, Sandbox, SandboxEndpoint, SandboxProcess, SandboxSpec, SpawnOptions } from '../sandbox.ts';
 import { SandboxError, engineMessage, engineStatus } from '../errors.ts';
-import { extractTo, packFile, packPath, readSingleFile } from './archive.ts';
+import { packEntries, type PackEntry } from '../../archives/index.ts';
+import { extractTo, packFile, packPath, pathEntries, readSingleFile } from './archive.ts';
 import type { Container, Engine } from './client.ts';
 import { execInContainer } from './exec.ts';
 import { spawnInContainer } from './exec-stream.ts';
@@ -61,11 +62,33 @@ export class DockerSandbox implements Sandbox {
 
   async upload(hostPath: string, target: string): Promise<void> {
     const abs = this.absolute(target, 'upload');
+    await this.put(packPath(hostPath, await this.uploadPrefix(hostPath, abs)), `upload ${hostPath} -> ${abs}`);
+  }
+
+  /** One archive, one request: each entry as writeFile or upload would write it. */
+  async writeFiles(files: readonly FileToWrite[]): Promise<void> {
+    // Paths and host paths are checked before anything is sent.
+    const parts = await Promise.all(
+      files.map(async (f) => {
+        const abs = this.absolute(f.path, 'writeFiles');
+        return 'hostDir' in f ? { hostDir: f.hostDir, prefix: await this.uploadPrefix(f.hostDir, abs) } : { entry: { name: abs.slice(1), mode: f.mode ?? 0o644, content: typeof f.content === 'string' ? Buffer.from(f.content) : f.content } };
+      }),
+    );
+    const entries = async function* (): AsyncGenerator<PackEntry> {
+      for (const part of parts) {
+        if (part.entry) yield part.entry;
+        else yield* pathEntries(part.hostDir!, part.prefix!);
+      }
+    };
+    await this.put(packEntries(entries()), `writeFiles ${files.map((f) => f.path).join(', ')}`);
+  }
+
+  /** Where upload() puts a host path's entries: a directory's contents at `abs`, a file under its own name in `abs`. */
+  private async uploadPrefix(hostPath: string, abs: string): Promise<string> {
     const st = await lstat(hostPath).catch((cause: unknown) => {
       throw new SandboxError('CB_PATH_NOT_FOUND', `upload: host path ${hostPath} cannot be read: ${engineMessage(cause)}`, { cause });
     });
-    const prefix = st.isDirectory() ? abs.slice(1) : posix.join(abs.slice(1), basename(hostPath));
-    await this.put(packPath(hostPath, prefix), `upload ${hostPath} -> ${abs}`);
+    return st.isDirectory() ? abs.slice(1) : posix.join(abs.slice(1), basename(hostPath));
   }
 
   async download(path: string, hostDir: string): Promise<void> {
