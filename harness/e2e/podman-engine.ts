@@ -19,11 +19,11 @@
 // (no setting moves it), removed again when it was not there before.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { connectEngine, type Dockerode } from '../../sandboxes/docker/client.ts';
-import { cmdline, comm, killPid, littleEndian, mountsUnder, pidsMentioning, ping, run, sleep, tail, waitUntil, within } from './host-support.ts';
+import { cmdline, comm, killPid, makeVethNamespace, mountsUnder, pickVethPair, pidsMentioning, ping, removeNet, rmdirTree, run, sleep, tail, waitUntil, within } from './host-support.ts';
 
 export interface PodmanEngineOptions {
   /** Images copied from the main engine. @default ['debian:bookworm-slim', 'cagebench/relay:bookworm'] */
@@ -122,7 +122,7 @@ class Podman implements PodmanEngine {
     this.netns = `cbp-${tag}`;
     this.hostLink = `cbph${tag}`.slice(0, 15);
     this.nsLink = `cbpn${tag}`.slice(0, 15);
-    [this.hostAddress, this.engineAddress] = pickVethPair();
+    [this.hostAddress, this.engineAddress] = pickVethPair(VETH_OCTET, 'podman engine');
     this.startTimeoutMs = options.startTimeoutMs ?? 30_000;
     this.netnsBefore = new Set(listDir(NETNS_DIR));
     this.cgroupsBefore = new Set(libpodCgroups());
@@ -181,14 +181,7 @@ class Podman implements PodmanEngine {
 
     liveNets.set(this.netns, this.hostLink);
     installExitHook();
-    await run('ip', ['netns', 'add', this.netns]);
-    await run('ip', ['link', 'add', this.hostLink, 'type', 'veth', 'peer', 'name', this.nsLink]);
-    await run('ip', ['link', 'set', this.nsLink, 'netns', this.netns]);
-    await run('ip', ['addr', 'add', `${this.hostAddress}/30`, 'dev', this.hostLink]);
-    await run('ip', ['link', 'set', this.hostLink, 'up']);
-    await run('ip', ['-n', this.netns, 'addr', 'add', `${this.engineAddress}/30`, 'dev', this.nsLink]);
-    await run('ip', ['-n', this.netns, 'link', 'set', this.nsLink, 'up']);
-    await run('ip', ['-n', this.netns, 'link', 'set', 'lo', 'up']);
+    await makeVethNamespace({ netns: this.netns, hostLink: this.hostLink, nsLink: this.nsLink, hostAddress: this.hostAddress, engineAddress: this.engineAddress });
     // Its NAT sends containers' traffic out through the veth: the host is the next hop.
     await run('ip', ['-n', this.netns, 'route', 'add', 'default', 'via', this.hostAddress]);
 
@@ -366,36 +359,6 @@ function installExitHook(): void {
   });
 }
 
-function removeNet(netns: string, hostLink: string): void {
-  if (existsSync(`/sys/class/net/${hostLink}`)) spawnSync('ip', ['link', 'delete', hostLink], { stdio: 'ignore' });
-  if (existsSync(join(NETNS_DIR, netns))) spawnSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' });
-}
-
-/** A /30 of 10.252.0.0/16 that no route here overlaps: [the host's end, the engine's end]. */
-function pickVethPair(): [string, string] {
-  const taken = new Set<number>();
-  try {
-    for (const line of readFileSync('/proc/net/route', 'utf8').split('\n').slice(1)) {
-      const [, dest, , , , , , mask] = line.trim().split(/\s+/);
-      if (!dest || !mask || Number.parseInt(mask, 16) === 0) continue;
-      const d = littleEndian(dest);
-      const m = littleEndian(mask);
-      for (let x = 0; x < 256; x++) {
-        const cand = ((10 << 24) | (VETH_OCTET << 16) | (x << 8)) >>> 0;
-        const common = (m & 0xffffff00) >>> 0;
-        if (((d & common) >>> 0) === ((cand & common) >>> 0)) taken.add(x);
-      }
-    }
-  } catch {
-    // no procfs route table: any will do
-  }
-  const free = Array.from({ length: 256 }, (_, x) => x).filter((x) => !taken.has(x));
-  if (!free.length) throw new Error(`podman engine: every 10.${VETH_OCTET}.X.0/24 is routed on this machine; no address is free for the veth pair`);
-  const x = free[randomBytes(1).readUInt8() % free.length]!;
-  const base = 4 * (randomBytes(1).readUInt8() % 64);
-  return [`10.${VETH_OCTET}.${x}.${base + 1}`, `10.${VETH_OCTET}.${x}.${base + 2}`];
-}
-
 function findOnPath(name: string): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
   return dirs.map((d) => join(d, name)).find((p) => existsSync(p));
@@ -419,21 +382,4 @@ function libpodCgroups(): string[] {
   };
   for (const c of [join(root, 'libpod_parent'), ...listDir(root).map((h) => join(root, h, 'libpod_parent'))]) if (existsSync(c)) walk(c);
   return found;
-}
-
-/** rmdir a cgroup and its children, deepest first; EBUSY (a process just killed, not yet reaped) is retried. */
-async function rmdirTree(dir: string): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) if (e.isDirectory()) await rmdirTree(join(dir, e.name));
-  for (let tries = 0; ; tries++) {
-    try {
-      await rmdir(dir);
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || tries >= 50) throw err;
-      await sleep(100);
-    }
-  }
 }

@@ -17,16 +17,16 @@
 // With `bridge: true` as well, it has a default bridge, iptables rules and forwarding of
 // its own, all inside that namespace (the host's are never touched), and host.docker.internal
 // (--host-gateway-ip) is the host's end of the veth, as a remote engine's would be the harness.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, createWriteStream, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { connectEngine, type Dockerode } from '../../sandboxes/docker/client.ts';
-import { cmdline, comm, killPid, littleEndian, mountsUnder, pidsMentioning, ping, run, sleep, tail, waitUntil, within } from './host-support.ts';
+import { cmdline, comm, killPid, littleEndian, makeVethNamespace, mountsUnder, pickVethPair, pidsMentioning, ping, removeNet, rmdirTree, run, sleep, tail, waitUntil, within } from './host-support.ts';
 
 export interface SecondEngineOptions {
   /** Images copied from the main engine (`docker save | docker load`). @default ['debian:bookworm-slim'] */
@@ -170,7 +170,7 @@ class Engine implements SecondEngine {
     if (options.bridge && !options.tls) throw new Error('second engine: bridge needs tls (a named network namespace joined to the host)');
     let tcp: string[] = [];
     if (options.tls) {
-      const [hostAddress, engineAddress] = pickVethPair();
+      const [hostAddress, engineAddress] = pickVethPair(VETH_OCTET, 'second engine');
       const net: OwnNet = { netns: `cb-${tag}`, hostLink: `cbh${tag}`.slice(0, 15), nsLink: `cbn${tag}`.slice(0, 15), hostAddress, engineAddress, bridge: options.bridge ?? false };
       this.net = net;
       const tlsDir = join(dir, 'tls');
@@ -236,14 +236,7 @@ class Engine implements SecondEngine {
     await makeCertificates(join(this.dir, 'tls'), net.engineAddress);
     liveNets.set(net.netns, net.hostLink);
     installExitHook();
-    await run('ip', ['netns', 'add', net.netns]);
-    await run('ip', ['link', 'add', net.hostLink, 'type', 'veth', 'peer', 'name', net.nsLink]);
-    await run('ip', ['link', 'set', net.nsLink, 'netns', net.netns]);
-    await run('ip', ['addr', 'add', `${net.hostAddress}/30`, 'dev', net.hostLink]);
-    await run('ip', ['link', 'set', net.hostLink, 'up']);
-    await run('ip', ['-n', net.netns, 'addr', 'add', `${net.engineAddress}/30`, 'dev', net.nsLink]);
-    await run('ip', ['-n', net.netns, 'link', 'set', net.nsLink, 'up']);
-    await run('ip', ['-n', net.netns, 'link', 'set', 'lo', 'up']);
+    await makeVethNamespace(net);
   }
 
   async start(): Promise<void> {
@@ -433,38 +426,6 @@ function installExitHook(): void {
   });
 }
 
-/** Delete a namespace's name and the host's veth end (which takes the other end with it). Synchronous, never throws. */
-function removeNet(netns: string, hostLink: string): void {
-  if (existsSync(`/sys/class/net/${hostLink}`)) spawnSync('ip', ['link', 'delete', hostLink], { stdio: 'ignore' });
-  if (existsSync(`/run/netns/${netns}`)) spawnSync('ip', ['netns', 'delete', netns], { stdio: 'ignore' });
-}
-
-/** A /30 of 10.251.0.0/16 that no route here overlaps: [the host's end, the engine's end]. */
-function pickVethPair(): [string, string] {
-  const taken = new Set<number>();
-  try {
-    for (const line of readFileSync('/proc/net/route', 'utf8').split('\n').slice(1)) {
-      const [, dest, , , , , , mask] = line.trim().split(/\s+/);
-      if (!dest || !mask || Number.parseInt(mask, 16) === 0) continue;
-      const d = littleEndian(dest);
-      const m = littleEndian(mask);
-      // Any route covering part of 10.251.X.0/24 takes that whole /24 out of the draw.
-      for (let x = 0; x < 256; x++) {
-        const cand = ((10 << 24) | (VETH_OCTET << 16) | (x << 8)) >>> 0;
-        const common = (m & 0xffffff00) >>> 0;
-        if (((d & common) >>> 0) === ((cand & common) >>> 0)) taken.add(x);
-      }
-    }
-  } catch {
-    // no procfs route table: any will do
-  }
-  const free = Array.from({ length: 256 }, (_, x) => x).filter((x) => !taken.has(x));
-  if (!free.length) throw new Error(`second engine: every 10.${VETH_OCTET}.X.0/24 is routed on this machine; no address is free for the veth pair`);
-  const x = free[randomBytes(1).readUInt8() % free.length]!;
-  const base = 4 * (randomBytes(1).readUInt8() % 64);
-  return [`10.${VETH_OCTET}.${x}.${base + 1}`, `10.${VETH_OCTET}.${x}.${base + 2}`];
-}
-
 /**
  * A CA, a server certificate for `ip` and a client certificate, with openssl, in `dir`:
  * ca.pem, server-cert.pem, server-key.pem, and client/{ca,cert,key}.pem (DOCKER_CERT_PATH's layout).
@@ -564,25 +525,4 @@ async function cgroupDirs(name: string): Promise<string[]> {
   const root = '/sys/fs/cgroup';
   const candidates = [join(root, name), ...(await readdir(root).catch(() => [] as string[])).map((c) => join(root, c, name))];
   return candidates.filter((c) => existsSync(c));
-}
-
-/**
- * rmdir a cgroup and its children, deepest first (cgroup files cannot be unlinked; rmdir is
- * how). A cgroup whose last process was just killed stays busy until the kernel has reaped
- * it, so EBUSY is retried for a few seconds.
- */
-async function rmdirTree(dir: string): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) if (e.isDirectory()) await rmdirTree(join(dir, e.name));
-  for (let tries = 0; ; tries++) {
-    try {
-      await rmdir(dir);
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || tries >= 50) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 }
