@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { createAgent, type AgentAdapter } from '../../agents/index.ts';
-import { createDockerProvider, DockerProvider, type SandboxProvider } from '../../sandboxes/index.ts';
+import { createDockerProvider, DockerProvider, ProviderPool, type SandboxProvider } from '../../sandboxes/index.ts';
 import { RunImages, type ImagesSummary } from '../images/run-images.ts';
 import { summarize } from '../../scorers/index.ts';
 import { loadTasks, type Task } from '../../tasks/index.ts';
@@ -22,7 +22,8 @@ import { moveToHistory, writeJsonAtomic } from '../log/writer.ts';
 import { planSamples, sampleState, type Sample } from './plan.ts';
 import { shardLine, shardTasks } from './shard.ts';
 import type { RunReporter } from './reporter.ts';
-import { prebuild, runTrial } from './trial.ts';
+import { prebuild, runTrial, trialSpec } from './trial.ts';
+import { SandboxSlots, START_AHEAD, StartedAhead } from './start-ahead.ts';
 import { prepareBuilds } from './builds.ts';
 import { checkProviderFits, checkRunInputs, loadSelectedTasks, readRunRecord } from './validate.ts';
 import { withHostEnv } from './host-env.ts';
@@ -318,11 +319,17 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
 
   let errors = 0;
   // Separate pools (above): a sample waits for its image build without holding a sandbox slot.
-  const sandboxSlots = pLimit(config.concurrency);
+  // While all slots are taken, the next queued sample starts its sandbox (start-ahead.ts). Not
+  // on a pool: its start waits for room on a member, which a start ahead could take from a
+  // sample in its slot (a retry) while waiting for that very slot.
+  const sandboxSlots = new SandboxSlots(config.concurrency, provider instanceof ProviderPool ? 0 : START_AHEAD);
+  // Sandboxes still being removed after their sample's result was written: awaited before the run ends.
+  const removals = new Set<Promise<void>>();
   try {
     await Promise.all(
       todo.map(async (sample: Sample) => {
         const ref = { id: sample.id, taskId: sample.task.id, epoch: sample.epoch };
+        let removed: Promise<void> | undefined;
         const deps = {
           config,
           runDir,
@@ -337,22 +344,38 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
           builds,
           engine: breaker,
           images,
+          removing: (removal: Promise<void>) => {
+            removed = removal;
+            removals.add(removal);
+            void removal.then(() => removals.delete(removal));
+          },
         };
         await prebuild(sample, deps);
-        const result = await sandboxSlots(async () => {
-          const ended = await runTrial(sample, deps);
+        const starting = (): boolean => status === 'completed' && !interrupt.signal.aborted;
+        // Not when the run stops starting samples; during an outage, once the engine is back.
+        // One started before an engine outage (it may have died with the engine) is not used.
+        const startAhead = (): StartedAhead | undefined => {
+          if (!starting()) return undefined;
+          const outages = breaker.count;
+          return new StartedAhead(trialSpec(sample, deps), async (spec) => ((await breaker.ready()) && starting() ? provider.start(spec) : undefined), () => breaker.count !== outages);
+        };
+        const result = await sandboxSlots.run(startAhead, async (ahead) => {
+          const ended = await runTrial(sample, deps, ahead);
           // Counted before the slot is released, so the next queued sample already sees it.
           if (ended?.outcome === 'error' && ++errors > (config.maxErrors ?? Infinity) && status === 'completed') {
             status = 'aborted'; // samples not yet started will not start; running ones finish
           }
           return ended;
         });
-        await images?.sampleDone(sample.task).catch(() => undefined);
         if (result) reporter.onSampleEnd?.(result);
+        // Its image may go (--cache-level) once no container of it is left.
+        await removed;
+        await images?.sampleDone(sample.task).catch(() => undefined);
       }),
     );
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
+    await Promise.allSettled([...removals]);
     imageCounts = await images?.finish();
     await disposeProvider(provider);
     await bridge?.close();

@@ -10,7 +10,7 @@ import type { LimitFunction } from 'p-limit';
 import { placeSolution, solutionEnv, SOLVE_COMMAND, type AgentAdapter, type AgentInSandbox, type AttemptContext, type AttemptResult, type ModelAccess } from '../../agents/index.ts';
 import { placeBuilds, type RunBuilds } from './builds.ts';
 import type { RunImages } from '../images/run-images.ts';
-import { identityOf, type Identity, type Sandbox, type SandboxProvider, type SandboxSpec } from '../../sandboxes/index.ts';
+import { identityOf, type FileToWrite, type Identity, type Sandbox, type SandboxProvider, type SandboxSpec } from '../../sandboxes/index.ts';
 import { createScorer, type Score } from '../../scorers/index.ts';
 import type { ScorerSpec, Solution, Task } from '../../tasks/index.ts';
 import type { TaskTurn } from '../../tasks/task.ts';
@@ -27,6 +27,7 @@ import { writeTrajectory } from '../log/trajectory.ts';
 import type { Sample } from './plan.ts';
 import { WorkspaceTracker } from './workspace.ts';
 import { waitHealthy } from './healthcheck.ts';
+import type { StartedAhead } from './start-ahead.ts';
 import { collectArtifacts } from './artifacts.ts';
 
 export interface TrialDeps {
@@ -48,6 +49,12 @@ export interface TrialDeps {
   readonly builds?: RunBuilds;
   /** Holds samples while the engine is gone; says whether an infra error was an outage. */
   readonly engine: EngineBreaker;
+  /**
+   * Takes the removal of the sample's sandboxes, so its result is written (and its slot given
+   * back) while the container is still being removed; the caller awaits it before the run
+   * ends. Absent: runTrial returns once they are removed.
+   */
+  readonly removing?: (removal: Promise<void>) => void;
 }
 
 /** Waits before an infra retry: full jitter, at least 1 s, at most 60 s. */
@@ -90,9 +97,10 @@ export async function prebuild(sample: Sample, deps: Pick<TrialDeps, 'config' | 
 
 /**
  * Run one sample to its result, or to undefined when the run was interrupted. Call it once
- * the sample holds a sandbox slot: its clock and its files start here.
+ * the sample holds a sandbox slot: its clock and its files start here. `ahead`: its sandbox,
+ * started while it waited for the slot (its first try runs there; the caller stops it if unused).
  */
-export async function runTrial(sample: Sample, deps: TrialDeps): Promise<ResultRecord | undefined> {
+export async function runTrial(sample: Sample, deps: TrialDeps, ahead?: StartedAhead): Promise<ResultRecord | undefined> {
   if (deps.signal.aborted || !deps.mayStart()) return undefined;
   deps.onStart?.();
   const paths = samplePaths(deps.runDir, sample.id);
@@ -102,6 +110,8 @@ export async function runTrial(sample: Sample, deps: TrialDeps): Promise<ResultR
   const events = new EventLog(paths.events);
   const startedAt = new Date();
   const retriedErrors: ErrorRecord[] = [];
+  /** Removals of this sample's sandboxes, under way. */
+  const removals: Promise<void>[] = [];
   let outageReruns = 0;
   events.append('sample.start', { sampleId: sample.id, taskId: sample.task.id, epoch: sample.epoch, agent: deps.agent.name });
   const interrupted = (reason: 'signal' | 'engine'): undefined => {
@@ -115,7 +125,9 @@ export async function runTrial(sample: Sample, deps: TrialDeps): Promise<ResultR
       if (deps.signal.aborted) return interrupted('signal');
       const progress: Progress = { attempts: [], environmentMs: 0, agentMs: 0, verifierMs: 0 };
       try {
-        await attemptSample(sample, deps, events, progress, paths);
+        const first = ahead;
+        ahead = undefined; // a retry starts afresh
+        await attemptSample(sample, deps, events, progress, paths, removals, first);
         return await finish(sample, deps, events, paths.result, startedAt, progress, retriedErrors);
       } catch (err) {
         if (err instanceof Interrupted || deps.signal.aborted) return interrupted('signal');
@@ -147,7 +159,10 @@ export async function runTrial(sample: Sample, deps: TrialDeps): Promise<ResultR
       }
     }
   } finally {
-    events.close();
+    // The log stays open until the sandboxes are gone, for a removal that fails.
+    const removed = Promise.allSettled(removals).then(() => events.close());
+    if (deps.removing) deps.removing(removed);
+    else await removed;
   }
 }
 
@@ -157,28 +172,43 @@ async function attemptSample(
   events: EventLog,
   progress: Progress,
   paths: ReturnType<typeof samplePaths>,
+  removals: Promise<void>[],
+  ahead?: StartedAhead,
 ): Promise<void> {
   const { provider } = deps;
   const envStarted = performance.now();
-  const spec = sandboxSpec(sample, deps.config, { endpointPort: deps.bridge?.server.port, mounts: deps.builds?.mounts });
-  const sandbox = await provider.start(spec);
+  const spec = ahead?.spec ?? trialSpec(sample, deps);
+  const early = ahead && (await ahead.take());
+  if (ahead?.dropped) events.append('sandbox.ahead_dropped', { reason: 'an engine outage since it was started' });
+  const sandbox = early ?? (await provider.start(spec));
+  // Started while the sample waited for its slot: how long the start took, and how long the
+  // running sandbox then waited for the slot (0 when the sample had to wait for the start).
+  const started = early && ahead ? { ahead: true, startedAt: ahead.startedAtIso, startMs: Math.round(ahead.readyAt! - ahead.startedAt), waitedMs: Math.max(0, Math.round(envStarted - ahead.readyAt!)) } : {};
   if (sandbox.runsOn) {
     progress.engine = sandbox.runsOn;
     events.append('sandbox.engine', { engine: sandbox.runsOn });
   }
   try {
-    await inSandbox({ sample, deps, events, progress, paths }, sandbox, spec, envStarted);
+    await inSandbox({ sample, deps, events, progress, paths }, sandbox, spec, envStarted, started);
   } finally {
     // A sandbox that cannot be removed (the engine went away) must not replace what ended the sample.
-    await sandbox.stop().catch((err: unknown) => events.append('sandbox.cleanup_failed', { id: sandbox.id.slice(0, 12), error: sampleError(err).message }));
+    const removal = sandbox.stop().catch((err: unknown) => events.append('sandbox.cleanup_failed', { id: sandbox.id.slice(0, 12), error: sampleError(err).message }));
+    removals.push(removal);
+    // Off the sample's critical path when the caller awaits it (deps.removing).
+    if (!deps.removing) await removal;
   }
+}
+
+/** The sandbox a trial of the sample starts (also ahead of its slot). */
+export function trialSpec(sample: Sample, deps: Pick<TrialDeps, 'config' | 'bridge' | 'builds'>): SandboxSpec {
+  return sandboxSpec(sample, deps.config, { endpointPort: deps.bridge?.server.port, mounts: deps.builds?.mounts, volumes: deps.builds?.volumes });
 }
 
 /**
  * The sandbox a sample runs in. `endpointPort` is the bridge's, for an agent with a model;
  * without it (and `rescore`, which runs no agent) the sandbox reaches nothing.
  */
-export function sandboxSpec(sample: Sample, config: ResolvedConfig, agent: { readonly endpointPort?: number; readonly mounts?: SandboxSpec['mounts'] } = {}): SandboxSpec {
+export function sandboxSpec(sample: Sample, config: ResolvedConfig, agent: { readonly endpointPort?: number; readonly mounts?: SandboxSpec['mounts']; readonly volumes?: SandboxSpec['volumes'] } = {}): SandboxSpec {
   const { task } = sample;
   const runtime = task.environment.runtime ?? config.runtime;
   return {
@@ -191,6 +221,7 @@ export function sandboxSpec(sample: Sample, config: ResolvedConfig, agent: { rea
     endpointPort: agent.endpointPort,
     limits: { cpus: task.environment.cpus, memoryMb: task.environment.memoryMb },
     mounts: agent.mounts,
+    ...(agent.volumes?.length ? { volumes: agent.volumes } : {}),
     workdir: task.environment.workdir,
     ...(task.environment.env ? { env: task.environment.env } : {}),
     buildTimeoutMs: Math.round(task.environment.buildTimeoutSec * config.timeoutMultiplier * 1000),
@@ -209,7 +240,7 @@ interface TryContext {
 }
 
 /** Everything between the sandbox's start and its removal. */
-async function inSandbox({ sample, deps, events, progress, paths }: TryContext, sandbox: Sandbox, spec: SandboxSpec, envStarted: number): Promise<void> {
+async function inSandbox({ sample, deps, events, progress, paths }: TryContext, sandbox: Sandbox, spec: SandboxSpec, envStarted: number, started: Record<string, unknown>): Promise<void> {
   const { task } = sample;
   const { config } = deps;
   const scale = (sec: number): number => Math.round(sec * config.timeoutMultiplier * 1000);
@@ -217,7 +248,7 @@ async function inSandbox({ sample, deps, events, progress, paths }: TryContext, 
   const source = task.environment.source;
   // Which image ran, and whether a docker_image had to be built from its Dockerfile instead.
   const image = 'image' in source && source.dockerfile ? { image: sandbox.image, built: sandbox.image !== source.image } : { image: sandbox.image };
-  events.append('sandbox.start', { id: sandbox.id.slice(0, 12), network: spec.network, ...image });
+  events.append('sandbox.start', { id: sandbox.id.slice(0, 12), network: spec.network, ...image, ...started });
   // Without one, execs and scorers run in the container's working directory by default.
   const workdir = task.environment.workdir;
   const setupDeadline = Date.now() + scale(task.timeouts.setupSec);
@@ -305,18 +336,17 @@ export async function prepareTask(sandbox: Sandbox, task: Task, workdir: string 
     if (logs.exitCode !== 0) throw new CagebenchError('CB_SETUP_FAILED', 'infra', `Could not create ${HARBOR_LOG_DIRS.join(', ')} in the sandbox: ${logs.stderr.trim()}`);
   }
   let base = workdir; // for relative paths: the container's working directory when the task names none, asked once
+  const files: FileToWrite[] = [];
   for (const file of task.files) {
     const target = file.path.startsWith('/') ? file.path : posix.join((base ??= (await sandbox.exec('pwd')).stdout.trim()), file.path);
-    if (file.source === undefined) {
-      await sandbox.writeFile(target, file.content ?? '', { mode: file.mode });
-    } else if ((await stat(file.source)).isDirectory()) {
-      await sandbox.upload(file.source, target); // its contents land at `path`
-    } else {
-      // A file lands at `path` under that name, with the mode asked for (else its own).
-      const mode = file.mode ?? (await stat(file.source)).mode & 0o777;
-      await sandbox.writeFile(target, await readFile(file.source), { mode });
-    }
+    if (file.source === undefined) files.push({ path: target, content: file.content ?? '', ...(file.mode === undefined ? {} : { mode: file.mode }) });
+    else if ((await stat(file.source)).isDirectory()) files.push({ path: target, hostDir: file.source }); // its contents land at `path`
+    // A file lands at `path` under that name, with the mode asked for (else its own).
+    else files.push({ path: target, content: await readFile(file.source), mode: file.mode ?? (await stat(file.source)).mode & 0o777 });
   }
+  // All in one transfer where the sandbox can, else one each.
+  if (files.length > 1 && sandbox.writeFiles) await sandbox.writeFiles(files);
+  else for (const f of files) await ('hostDir' in f ? sandbox.upload(f.hostDir, f.path) : sandbox.writeFile(f.path, f.content, { mode: f.mode }));
   if (task.files.length) events.append('setup.files', { count: task.files.length });
   if (task.setup) {
     const result = await sandbox.exec(task.setup, { cwd: workdir, timeoutMs: Math.max(1, deadline - Date.now()) });
