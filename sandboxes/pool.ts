@@ -8,6 +8,7 @@
 import { SandboxError } from './errors.ts';
 import type {
   ExecOptions,
+  FileToWrite,
   ImageSource,
   PrepareImageOptions,
   ProviderCapabilities,
@@ -258,6 +259,7 @@ export class ProviderPool implements SandboxProvider {
       ...(inner.spawn ? { spawn: (argv: readonly string[], options?: SpawnOptions): Promise<SandboxProcess> => guard(() => inner.spawn!(argv, options)) } : {}),
       readFile: (path) => guard(() => inner.readFile(path)),
       writeFile: (path, content, options) => guard(() => inner.writeFile(path, content, options)),
+      ...(inner.writeFiles ? { writeFiles: (files: readonly FileToWrite[]) => guard(() => inner.writeFiles!(files)) } : {}),
       upload: (hostPath, target) => guard(() => inner.upload(hostPath, target)),
       download: (path, hostDir) => guard(() => inner.download(path, hostDir)),
       platform: () => guard(() => inner.platform()),
