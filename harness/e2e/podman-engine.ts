@@ -188,7 +188,9 @@ class Podman implements PodmanEngine {
     const log = openSync(this.logFile, 'a');
     // --pdeathsig: should this process die without dispose(), the service ends with it.
     const argv = ['--pdeathsig', 'TERM', '--', findOnPath('nsenter')!, `--net=${join(NETNS_DIR, this.netns)}`, '--', findOnPath('podman')!, 'system', 'service', '--time=0', this.host];
-    const child = spawn(findOnPath('setpriv')!, argv, { stdio: ['ignore', log, log], env: this.env });
+    // In its own dir: conmon writes a file named `oom` into its working directory when a
+    // container is OOM-killed (the contract's memory-limit test), which must not land in the repo.
+    const child = spawn(findOnPath('setpriv')!, argv, { stdio: ['ignore', log, log], env: this.env, cwd: this.dir });
     closeSync(log);
     this.child = child;
     live.add(child);
