@@ -105,6 +105,11 @@ interface SampleObs {
   slotEpochMs?: number;
   slots: number;
   done: boolean;
+  /** Its sandbox's start is under way / done (the runner may start it ahead of the slot). */
+  starting: boolean;
+  ready: boolean;
+  /** performance.now() at onSampleEnd. */
+  endAt?: number;
   readonly execs: ExecCall[];
   /** readFile, writeFile, upload, download. */
   readonly files: TimedCall[];
@@ -118,8 +123,10 @@ interface RunState {
   readonly snapshots?: 'auto' | 'archive';
   readonly concurrency: number;
   readonly samples: Map<string, SampleObs>;
-  /** The sample that last started a sandbox: engine calls are put on it at concurrency 1. */
+  /** The sample that last took a slot: engine calls are put on it at concurrency 1. */
   active?: SampleObs;
+  /** Sandbox starts under way for samples still waiting for their slot (the runner's start-ahead). */
+  aheadStarts: number;
 }
 
 /** Harness runs the benchmark observes, by run id; sandboxes of other run ids are left alone. */
@@ -136,6 +143,8 @@ function newObs(runId: string, sampleId: string): SampleObs {
     phaseMs: Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>,
     slots: 0,
     done: false,
+    starting: false,
+    ready: false,
     execs: [],
     files: [],
     calls: [],
@@ -152,6 +161,7 @@ function obsFor(state: RunState, runId: string, sampleId: string): SampleObs {
 }
 
 function enter(obs: SampleObs, next: Phase): void {
+  if (obs.done) return; // the result is out: its sandbox's removal may still run, off the sample's wall
   const now = performance.now();
   obs.phaseMs[obs.phase] += now - obs.since;
   obs.phase = next;
@@ -238,14 +248,30 @@ function observeProvider(): void {
       tracedEngines.add(this.engine);
       new EngineTrace(this.engine).onCall = (call) => {
         const obs = state.active;
+        // The next sample's start ahead of its slot is not the active sample's: its create, start and image check are left out.
+        if (state.aheadStarts > 0 && /^(POST \/containers\/create|POST \/containers\/\{id\}\/start|GET \/images\/)/.test(call.route)) return;
         if (state.concurrency === 1 && obs && !obs.done) obs.calls.push({ phase: obs.phase, what: call.route, ms: call.ms });
       };
     }
     const obs = obsFor(state, spec.runId, spec.sampleId);
-    state.active = obs;
-    enter(obs, 'start');
-    const sandbox = await start.call(this, spec, options);
-    enter(obs, 'prepare');
+    // Started before its sample took a slot (the runner's start-ahead): its time is not the sample's.
+    const ahead = obs.slots === 0;
+    obs.starting = true;
+    if (ahead) state.aheadStarts++;
+    else {
+      state.active = obs;
+      enter(obs, 'start');
+    }
+    let sandbox: Sandbox;
+    try {
+      sandbox = await start.call(this, spec, options);
+    } finally {
+      obs.starting = false;
+      if (ahead) state.aheadStarts--;
+    }
+    obs.ready = true;
+    // Once the sample holds its slot (it may have taken it during the start), it prepares.
+    if (obs.slots > 0) enter(obs, 'prepare');
     instrument(sandbox, obs);
     if (state.snapshots === 'archive') (sandbox as { spawn?: unknown }).spawn = undefined;
     obsOfSandbox.set(sandbox, obs);
@@ -310,6 +336,11 @@ interface RunFigures {
   readonly excluded: readonly string[];
   readonly runDir: string;
   readonly snapshots: 'auto' | 'archive';
+  /**
+   * Between one sample's result and the next one's (onSampleEnd to onSampleEnd), in the order
+   * they ended: at concurrency 1 what each sample costs the run, whatever overlaps (start-ahead).
+   */
+  readonly intervals: readonly number[];
 }
 
 interface Context {
@@ -328,7 +359,7 @@ function progress(line: string): void {
 async function harnessRun(ctx: Context, suite: RunFigures['suite'], runId: string, concurrency: number, snapshots: 'auto' | 'archive' = ctx.options.workspace === 'archive' ? 'archive' : 'auto'): Promise<RunFigures> {
   const out = await mkdtemp(join(tmpdir(), `cagebench-${runId}-`));
   ctx.outDirs.push(out);
-  const state: RunState = { concurrency, samples: new Map(), snapshots };
+  const state: RunState = { concurrency, samples: new Map(), snapshots, aheadStarts: 0 };
   observedRuns.set(runId, state);
   const begin = performance.now();
   const outcome = await run(
@@ -338,14 +369,18 @@ async function harnessRun(ctx: Context, suite: RunFigures['suite'], runId: strin
         onSampleStart(ref) {
           const obs = obsFor(state, runId, ref.id);
           obs.slots++;
-          obs.phase = 'slot';
+          // The wall starts here: a sandbox started ahead counts only for what is left of its start.
+          for (const p of PHASES) obs.phaseMs[p] = 0;
+          obs.phase = obs.ready ? 'prepare' : obs.starting ? 'start' : 'slot';
           obs.since = performance.now();
           obs.slotEpochMs = epochNow();
+          state.active = obs;
         },
         onSampleEnd(result) {
           const obs = obsFor(state, runId, result.sampleId);
           enter(obs, obs.phase);
           obs.done = true;
+          obs.endAt = performance.now();
           obs.result = result;
         },
       },
@@ -353,6 +388,8 @@ async function harnessRun(ctx: Context, suite: RunFigures['suite'], runId: strin
   );
   const wallMs = performance.now() - begin;
   observedRuns.delete(runId);
+  const ends = [...state.samples.values()].flatMap((o) => (o.endAt === undefined ? [] : [o.endAt])).sort((a, b) => a - b);
+  const intervals = ends.slice(1).map((t, i) => t - ends[i]!);
   const samples: SampleFigures[] = [];
   const excluded: string[] = [];
   for (const obs of state.samples.values()) {
@@ -367,7 +404,7 @@ async function harnessRun(ctx: Context, suite: RunFigures['suite'], runId: strin
   if (outcome.exitCode !== 0 || excluded.length) {
     progress(`  warning: run ${runId} exit code ${outcome.exitCode}; left out: ${excluded.join(', ') || 'none'}`);
   }
-  return { runId, suite, concurrency, wallMs, samples, excluded, runDir: outcome.runDir, snapshots };
+  return { runId, suite, concurrency, wallMs, samples, excluded, runDir: outcome.runDir, snapshots, intervals };
 }
 
 function figuresOf(obs: SampleObs, r: ResultRecord, slotEpochMs: number): SampleFigures {
@@ -637,6 +674,11 @@ interface BareFigures {
   /** Each sample's wall over its task's bare run in the same block; their median and quartiles. */
   readonly paired: { readonly median: number; readonly p25: number; readonly p75: number; readonly n: number };
   readonly perTask: Record<string, { readonly wallMs: number; readonly bareMs: number; readonly ratio: number }>;
+  /** Result to next result at concurrency 1 (RunFigures.intervals), against the bare runs. */
+  readonly interval: Summary;
+  readonly intervalRatio: number;
+  /** Per run: its median interval / its block's median bare run; the median of those. */
+  readonly intervalPerRun: number;
 }
 
 function bareFigures(raw: RawSetup, results: readonly { run: RunFigures; raw: RawPair[] }[]): BareFigures {
@@ -659,7 +701,12 @@ function bareFigures(raw: RawSetup, results: readonly { run: RunFigures; raw: Ra
     }
   }
   const example = raw.bare[0]!.args;
+  const intervals = results.flatMap((x) => x.run.intervals);
+  const intervalPerRun = results.filter((x) => x.run.intervals.length).map((x) => median(x.run.intervals) / median(x.raw.map((p) => p.bareMs)));
   return {
+    interval: summarize(intervals),
+    intervalRatio: round(median(intervals) / median(bares), 3),
+    intervalPerRun: round(median(intervalPerRun), 3),
     command: `docker ${example.slice(0, -1).join(' ')} '<the task's files, setup, solution and test>'`,
     wall: summarize(walls),
     bare: summarize(bares),
@@ -694,7 +741,7 @@ async function overheadSection(ctx: Context, raw: RawSetup): Promise<NonNullable
     progress(
       `overhead run ${r}/${runs} (${figures.runId}, snapshots by ${figures.snapshots}): ${figures.samples.length} samples in ${figures.wallMs.toFixed(0)} ms, median overhead ${o.toFixed(0)} ms; ` +
         `raw: provider ${median(block.map((p) => p.providerMs)).toFixed(0)} ms, docker run ${median(block.map((p) => p.cliMs)).toFixed(0)} ms; ` +
-        `sample wall ${median(figures.samples.map((s) => s.wallMs)).toFixed(0)} ms, bare run of the task ${median(block.map((p) => p.bareMs)).toFixed(0)} ms`,
+        `sample wall ${median(figures.samples.map((s) => s.wallMs)).toFixed(0)} ms, result to result ${median([...figures.intervals]).toFixed(0)} ms, bare run of the task ${median(block.map((p) => p.bareMs)).toFixed(0)} ms`,
     );
   }
   const samples = results.flatMap((x) => x.run.samples);
@@ -825,6 +872,8 @@ function printReport(r: Report, out: NodeJS.WritableStream): void {
     lines.push(summaryRow('sample wall (slot taken -> result written)', bf.wall, w));
     lines.push(summaryRow('bare docker run --rm ... sh -c <task>', bf.bare, w));
     lines.push(`  sample wall / bare run: ${bf.ratio.toFixed(3)} (medians); per sample, paired with its task's bare run in its block: median ${bf.paired.median.toFixed(3)}, p25 ${bf.paired.p25.toFixed(3)}, p75 ${bf.paired.p75.toFixed(3)} (${bf.paired.n} samples)`);
+    lines.push(summaryRow('result to next result (concurrency 1)', bf.interval, w));
+    lines.push(`  result to result / bare run: ${bf.intervalRatio.toFixed(3)} (medians); per run ${bf.intervalPerRun.toFixed(3)}`);
     for (const [t, v] of Object.entries(bf.perTask)) lines.push(`    ${t.padEnd(24)} wall ${num(v.wallMs)}  bare ${num(v.bareMs)}  ratio ${v.ratio.toFixed(3)}`);
     lines.push(`  bare run: ${bf.command}`);
     for (const [m, v] of Object.entries(o.bySnapshots ?? {})) {
