@@ -263,6 +263,7 @@ export class ProviderPool implements SandboxProvider {
       upload: (hostPath, target) => guard(() => inner.upload(hostPath, target)),
       download: (path, hostDir) => guard(() => inner.download(path, hostDir)),
       platform: () => guard(() => inner.platform()),
+      ...(inner.snapshot ? { snapshot: (repo: string, tag: string) => guard(() => inner.snapshot!(repo, tag)) } : {}),
       stop: async () => {
         try {
           await inner.stop();

@@ -187,6 +187,11 @@ export interface Sandbox extends AsyncDisposable {
   /** Copy a sandbox path into the host directory `hostDir` (streamed). */
   download(path: string, hostDir: string): Promise<void>;
   platform(): Promise<Platform>;
+  /**
+   * Keep the sandbox's filesystem as an image `repo:tag` that a later `start` can name as its
+   * source (a saved session). Optional: a provider that cannot keep one leaves it out.
+   */
+  snapshot?(repo: string, tag: string): Promise<string>;
   /** Remove the sandbox and what was created for it. Idempotent. */
   stop(): Promise<void>;
 }

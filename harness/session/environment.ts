@@ -2,7 +2,7 @@
 // it, and a bridge session for its model calls. The same pieces a run's sample uses, held
 // open across turns instead of for one attempt loop.
 import type { AgentAdapter, AgentInSandbox, ModelAccess } from '../../agents/index.ts';
-import { capabilityProblems, connectEngine, createDockerProvider, identityOf, type DockerProvider, type Identity, type Sandbox } from '../../sandboxes/index.ts';
+import { capabilityProblems, connectEngine, createDockerProvider, identityOf, type Identity, type Sandbox, type SandboxProvider } from '../../sandboxes/index.ts';
 import type { Task } from '../../tasks/index.ts';
 import { baseUrls, createBridge, type Bridge, type BridgeSession } from '../bridge/index.ts';
 import { prepareBuilds, placeBuilds, type RunBuilds } from '../runner/builds.ts';
@@ -27,7 +27,7 @@ export interface EnvironmentOptions {
 
 export interface SessionEnvironment {
   readonly sandbox: Sandbox;
-  readonly provider: DockerProvider;
+  readonly provider: SandboxProvider;
   readonly identity: Identity;
   /** The agent's working directory: the task's, else the container's. */
   readonly cwd: string;

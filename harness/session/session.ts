@@ -327,7 +327,8 @@ async function open(options: SessionOptions, saved?: SessionRecord): Promise<Ses
       // keep the container as an image, which resumeSession starts from.
       const repo = 'cagebench/session';
       const tag = id.toLowerCase();
-      await env.provider.engine.docker.getContainer(env.sandbox.id).commit({ repo, tag, pause: true });
+      if (!env.sandbox.snapshot) throw new ConfigError(`Session ${id} cannot be saved: ${env.provider.location} cannot keep a sandbox as an image.`);
+      await env.sandbox.snapshot(repo, tag);
       const record: SessionRecord = {
         version: 1,
         id,

@@ -49,6 +49,13 @@ export class DockerSandbox implements Sandbox {
     );
   }
 
+  /** `docker commit`, paused so the agent's state is caught whole. */
+  async snapshot(repo: string, tag: string): Promise<string> {
+    this.assertLive();
+    await this.container.commit({ repo, tag, pause: true }).catch((err: unknown) => this.rethrow(err, `commit to ${repo}:${tag}`));
+    return `${repo}:${tag}`;
+  }
+
   async readFile(path: string): Promise<Buffer> {
     const archive = await this.archiveOf(path);
     return readSingleFile(archive, `${path} in sandbox ${this.shortId}`);
