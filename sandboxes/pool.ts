@@ -108,7 +108,7 @@ export class ProviderPool implements SandboxProvider {
       } catch (err) {
         this.release(state);
         // The member went away under the start: take it out and start on another.
-        if (!(await this.answers(state))) continue;
+        if (!(await this.probe(state))) continue;
         throw err;
       }
       return this.wrap(sandbox, state);
@@ -139,21 +139,27 @@ export class ProviderPool implements SandboxProvider {
     await Promise.all(this.states.map((s) => s.member.provider.sweep?.(runId)));
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const wake of this.waiters.splice(0)) wake();
-    await Promise.allSettled(this.states.map((s) => s.member.provider.close()));
+  close(): Promise<void> {
+    return this.shut((provider) => provider.close());
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
+  /** As close(), and each member lets go of its exit handlers too. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shut((provider) => {
+      const dispose = (provider as Partial<AsyncDisposable>)[Symbol.asyncDispose];
+      return dispose ? dispose.call(provider) : provider.close();
+    });
+  }
+
+  private async shut(end: (provider: SandboxProvider) => PromiseLike<void>): Promise<void> {
     this.closed = true;
+    this.wakeWaiters();
+    await Promise.allSettled(this.states.map((s) => end(s.member.provider)));
+  }
+
+  /** Starts waiting for room look again: a slot freed, a member came back or went, the pool closed. */
+  private wakeWaiters(): void {
     for (const wake of this.waiters.splice(0)) wake();
-    await Promise.allSettled(
-      this.states.map((s) => {
-        const dispose = (s.member.provider as Partial<AsyncDisposable>)[Symbol.asyncDispose];
-        return dispose ? dispose.call(s.member.provider) : s.member.provider.close();
-      }),
-    );
   }
 
   /** Of `able`, the member in service with the most free capacity (the first listed on a tie), if any is free. */
@@ -169,7 +175,7 @@ export class ProviderPool implements SandboxProvider {
 
   private release(state: MemberState): void {
     state.busy--;
-    for (const wake of this.waiters.splice(0)) wake();
+    this.wakeWaiters();
   }
 
   private prepareOn(state: MemberState, source: ImageSource, options: PrepareImageOptions): Promise<string> {
@@ -220,15 +226,11 @@ export class ProviderPool implements SandboxProvider {
         // Work a member held when it went may be left there: reap it once it is back.
         if (ok) void state.member.provider.reap?.();
         this.options.onMember?.({ name: state.member.name, state: ok ? 'back' : 'out' });
-        for (const wake of this.waiters.splice(0)) wake();
+        this.wakeWaiters();
       }
       return ok;
     })().finally(() => (state.probing = undefined));
     return state.probing;
-  }
-
-  private answers(state: MemberState): Promise<boolean> {
-    return this.probe(state);
   }
 
   /** Members taken out are probed again now and then, so one that came back takes samples again. */
@@ -245,7 +247,7 @@ export class ProviderPool implements SandboxProvider {
       try {
         return await call();
       } catch (err) {
-        if (await this.answers(state)) throw err;
+        if (await this.probe(state)) throw err;
         throw new SandboxError('CB_ENGINE_LOST', `The engine ${name} stopped answering while sandbox ${inner.id.slice(0, 12)} ran there; it is out of the pool: ${(err as Error).message}`, { cause: err });
       }
     };

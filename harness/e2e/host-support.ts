@@ -165,3 +165,14 @@ export async function makeVethNamespace(net: { readonly netns: string; readonly 
   await run('ip', ['-n', net.netns, 'link', 'set', 'lo', 'up']);
 }
 
+/** Poll a test engine's socket until /_ping answers: undefined, or why not (it exited, or the time ran out). */
+export async function untilAnswering(socket: string, options: { readonly timeoutMs: number; readonly running: () => boolean; readonly exited: string }): Promise<string | undefined> {
+  const deadline = Date.now() + options.timeoutMs;
+  while (Date.now() < deadline) {
+    if (!options.running()) return options.exited;
+    if (await ping(socket, 1000)) return undefined;
+    await sleep(100);
+  }
+  return `/_ping did not answer within ${options.timeoutMs} ms`;
+}
+

@@ -23,7 +23,7 @@ import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { connectEngine, type Dockerode } from '../../sandboxes/docker/client.ts';
-import { cmdline, comm, killPid, makeVethNamespace, mountsUnder, pickVethPair, pidsMentioning, ping, removeNet, rmdirTree, run, sleep, tail, waitUntil, within } from './host-support.ts';
+import { cmdline, comm, killPid, makeVethNamespace, mountsUnder, pickVethPair, pidsMentioning, removeNet, rmdirTree, run, tail, untilAnswering, waitUntil, within } from './host-support.ts';
 
 export interface PodmanEngineOptions {
   /** Images copied from the main engine. @default ['debian:bookworm-slim', 'cagebench/relay:bookworm'] */
@@ -207,14 +207,8 @@ class Podman implements PodmanEngine {
     this.client = (await connectEngine({ host: this.host })).docker;
   }
 
-  private async untilAnswering(): Promise<string | undefined> {
-    const deadline = Date.now() + this.startTimeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.child) return 'the service exited';
-      if (await ping(this.socket, 1000)) return undefined;
-      await sleep(100);
-    }
-    return `/_ping did not answer within ${this.startTimeoutMs} ms`;
+  private untilAnswering(): Promise<string | undefined> {
+    return untilAnswering(this.socket, { timeoutMs: this.startTimeoutMs, running: () => this.child !== undefined, exited: 'the service exited' });
   }
 
   dispose(): Promise<void> {

@@ -26,7 +26,7 @@ import { delimiter, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { connectEngine, type Dockerode } from '../../sandboxes/docker/client.ts';
-import { cmdline, comm, killPid, littleEndian, makeVethNamespace, mountsUnder, pickVethPair, pidsMentioning, ping, removeNet, rmdirTree, run, sleep, tail, waitUntil, within } from './host-support.ts';
+import { cmdline, comm, killPid, littleEndian, makeVethNamespace, mountsUnder, pickVethPair, pidsMentioning, ping, removeNet, rmdirTree, run, tail, untilAnswering, waitUntil, within } from './host-support.ts';
 
 export interface SecondEngineOptions {
   /** Images copied from the main engine (`docker save | docker load`). @default ['debian:bookworm-slim'] */
@@ -381,14 +381,8 @@ class Engine implements SecondEngine {
     if (problems.length) throw new Error(`second engine ${this.host}: dispose left work undone:\n  ${problems.join('\n  ')}`);
   }
 
-  private async untilAnswering(): Promise<undefined | string> {
-    const deadline = Date.now() + this.startTimeoutMs;
-    while (Date.now() < deadline) {
-      if (!this.child) return 'dockerd exited';
-      if (await ping(this.socket, 1000)) return undefined;
-      await sleep(100);
-    }
-    return `/_ping did not answer within ${this.startTimeoutMs} ms`;
+  private untilAnswering(): Promise<string | undefined> {
+    return untilAnswering(this.socket, { timeoutMs: this.startTimeoutMs, running: () => this.child !== undefined, exited: 'dockerd exited' });
   }
 
   private track(child: ChildProcess): void {
