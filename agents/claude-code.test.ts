@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptContext } from './agent.ts';
-import { ClaudeReader, claudeLaunch, claudeOptionsSchema } from './claude-code.ts';
+import { ClaudeReader, claudeInteractive, claudeLaunch, claudeOptionsSchema } from './claude-code.ts';
 import { parseAgentOptions } from './options.ts';
 
 const ctx = {
@@ -44,6 +44,23 @@ describe('claude_code launch', () => {
     expect(argv.slice(-3)).toEqual(['--debug', '--resume', 'sess-1']);
     expect(launch.env).toMatchObject({ ANTHROPIC_DEFAULT_HAIKU_MODEL: 'cagebench-haiku', MCP_CONNECTION_NONBLOCKING: 'false' });
     expect(launch.skills).toBe('/var/tmp/cagebench/claude_code/config/skills');
+  });
+});
+
+describe('claude_code interactive (centaur)', () => {
+  it('the same binary, permission and config flags without -p/stream-json; its first-run screens answered in .claude.json', () => {
+    const launch = claudeInteractive({ ...ctx, model: { ...ctx.model!, token: 'cagebench-token-0123456789abcdefghij' } } as AttemptContext, options({ system_prompt: 'Be brief.' }));
+    expect(launch.alias).toBe('claude');
+    expect(launch.argv).toEqual(['/opt/cagebench/agents/claude_code/claude', '--dangerously-skip-permissions', '--strict-mcp-config', '--append-system-prompt', 'Be brief.']);
+    expect(launch.env).toMatchObject({ ANTHROPIC_BASE_URL: 'http://10.213.0.2:9000', ANTHROPIC_API_KEY: 'cagebench-token-0123456789abcdefghij', IS_SANDBOX: '1', CLAUDE_CONFIG_DIR: '/var/tmp/cagebench/claude_code/config' });
+    expect(launch.files?.map((f) => f.path)).toEqual(['/var/tmp/cagebench/claude_code/config/.claude.json']);
+    // Claude Code remembers an approved key by its last 20 characters.
+    expect(JSON.parse(launch.files![0]!.content)).toEqual({
+      hasCompletedOnboarding: true,
+      bypassPermissionsModeAccepted: true,
+      customApiKeyResponses: { approved: ['0123456789abcdefghij'], rejected: [] },
+      projects: { '/app': { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } },
+    });
   });
 });
 

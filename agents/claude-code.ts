@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
-import { defineHeadlessAgent, pick, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
+import { agentCwd, defineHeadlessAgent, pick, type InteractiveLaunch, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 
@@ -51,6 +51,7 @@ export function createClaudeCodeAgent(raw?: unknown): AgentAdapter {
     options,
     launch: (ctx, turn, effective) => claudeLaunch(ctx, turn, effective),
     reader: () => new ClaudeReader(),
+    interactive: (ctx, effective) => claudeInteractive(ctx, effective),
     // Its transcripts, and with `debug` its debug log (--debug writes there, not to stderr).
     sessionDirs: [posix.join(CLAUDE_CONFIG, 'projects'), ...(options.debug ? [posix.join(CLAUDE_CONFIG, 'debug')] : [])],
     recover: ({ exec, state }, recoveries) =>
@@ -70,14 +71,49 @@ export function claudeMcpConfig(servers: Readonly<Record<string, McpServer>>): s
 }
 
 export function claudeLaunch(ctx: AttemptContext, turn: Turn, options: ClaudeOptions): Launch {
+  const { argv, env } = claudeCommand(ctx, options, ['-p', '--output-format', 'stream-json', '--verbose'], turn.resume);
+  return {
+    argv,
+    env,
+    stdin: turn.prompt,
+    dirs: [CLAUDE_CONFIG],
+    skills: posix.join(CLAUDE_CONFIG, 'skills'),
+  };
+}
+
+/**
+ * Claude Code's terminal UI, for a person: the headless flags gone, its first-run screens
+ * (onboarding, the bypass-permissions warning, "use this API key?", trusting the folder)
+ * answered in its config so the person lands at the prompt.
+ */
+export function claudeInteractive(ctx: AttemptContext, options: ClaudeOptions): InteractiveLaunch {
+  const { argv, env } = claudeCommand(ctx, options, []);
+  const cwd = agentCwd(ctx, options);
+  const state = {
+    hasCompletedOnboarding: true,
+    bypassPermissionsModeAccepted: true,
+    // It remembers a key by its last 20 characters (the bridge token here).
+    customApiKeyResponses: { approved: [ctx.model!.token.trim().slice(-20)], rejected: [] },
+    ...(cwd ? { projects: { [cwd]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true } } } : {}),
+  };
+  return {
+    alias: 'claude',
+    argv,
+    env,
+    dirs: [CLAUDE_CONFIG],
+    files: [{ path: posix.join(CLAUDE_CONFIG, '.claude.json'), content: `${JSON.stringify(state, null, 2)}\n` }],
+    skills: posix.join(CLAUDE_CONFIG, 'skills'),
+  };
+}
+
+/** The command both ways share: binary, permission and config flags, and the environment. */
+function claudeCommand(ctx: AttemptContext, options: ClaudeOptions, headless: readonly string[], resume?: string): { argv: string[]; env: Record<string, string> } {
   const installed = ctx.installed?.[CLAUDE_CODE];
   const model = ctx.model;
   if (!installed || !model) throw new Error('claude_code needs a model and its build in the sandbox');
   const argv = [
     installed.binary,
-    '-p',
-    '--output-format', 'stream-json',
-    '--verbose',
+    ...headless,
     '--dangerously-skip-permissions',
     // Only the servers given here: never a project's .mcp.json or the user's config.
     '--strict-mcp-config',
@@ -86,7 +122,7 @@ export function claudeLaunch(ctx: AttemptContext, turn: Turn, options: ClaudeOpt
     ...(options.system_prompt ? ['--append-system-prompt', options.system_prompt] : []),
     ...(options.disallowed_tools?.length ? ['--disallowedTools', options.disallowed_tools.join(',')] : []),
     ...(options.debug ? ['--debug'] : []),
-    ...(turn.resume ? ['--resume', turn.resume] : []),
+    ...(resume ? ['--resume', resume] : []),
   ];
   const env: Record<string, string> = {
     CLAUDE_CONFIG_DIR: CLAUDE_CONFIG,
@@ -110,13 +146,7 @@ export function claudeLaunch(ctx: AttemptContext, turn: Turn, options: ClaudeOpt
     env.MCP_CONNECTION_NONBLOCKING = 'false';
     env.MCP_TIMEOUT = '120000';
   }
-  return {
-    argv,
-    env,
-    stdin: turn.prompt,
-    dirs: [CLAUDE_CONFIG],
-    skills: posix.join(CLAUDE_CONFIG, 'skills'),
-  };
+  return { argv, env };
 }
 
 interface ContentBlock {

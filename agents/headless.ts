@@ -27,6 +27,16 @@ export interface Launch {
   readonly skills?: string;
 }
 
+/**
+ * The agent's interactive command, for a person at a terminal (centaur mode): the same
+ * binary, model, config and permission flags as a headless turn, without the headless ones
+ * (no prompt, no JSON output), under the name the person types.
+ */
+export interface InteractiveLaunch extends Omit<Launch, 'stdin'> {
+  /** What the person types: the CLI's own name (`claude`, `codex`, `gemini`, `opencode`). */
+  readonly alias: string;
+}
+
 /** One turn: the first prompt, a continuation after an incorrect attempt, or a crash recovery. */
 export interface Turn {
   readonly prompt: string;
@@ -65,6 +75,8 @@ export interface HeadlessAgentSpec<O extends CommonAgentOptions> {
   /** `options` are the adapter's own with the task's MCP servers merged in (the run's win by name). */
   launch(ctx: AttemptContext, turn: Turn, options: O): Launch | Promise<Launch>;
   reader(turn: Turn): OutputReader;
+  /** The interactive command (see InteractiveLaunch); absent: the agent has no terminal UI to offer. */
+  interactive?(ctx: AttemptContext, options: O): InteractiveLaunch | Promise<InteractiveLaunch>;
   /** Sandbox directories with the agent's own session files, copied to agent/ after each attempt. */
   readonly sessionDirs?: readonly string[];
   /** Single files of its own session store (a database), copied beside the directories above. */
@@ -90,6 +102,8 @@ export interface HeadlessAgent extends AgentAdapter {
   readonly options: CommonAgentOptions;
   /** The turn's launch, with the adapter's options and the task's MCP servers. */
   launch(ctx: AttemptContext, turn: Turn): Promise<Launch>;
+  /** The interactive command with the adapter's options and the task's MCP servers; absent when it has none. */
+  interactive?(ctx: AttemptContext): Promise<InteractiveLaunch>;
 }
 
 export function isHeadlessAgent(agent: AgentAdapter): agent is HeadlessAgent {
@@ -102,6 +116,7 @@ export function defineHeadlessAgent<O extends CommonAgentOptions>(spec: Headless
     name: spec.name,
     options: spec.options,
     launch: async (ctx, turn) => spec.launch(ctx, turn, withTaskOptions(spec.options, ctx)),
+    ...(spec.interactive ? { interactive: async (ctx: AttemptContext) => spec.interactive!(ctx, withTaskOptions(spec.options, ctx)) } : {}),
     needsModel: true,
     builds: spec.builds,
     ...(spec.modelAliases ? { modelAliases: spec.modelAliases } : {}),
