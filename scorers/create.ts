@@ -3,6 +3,7 @@ import type { ScorerSpec } from '../tasks/index.ts';
 import { createAnswerScorer } from './answer.ts';
 import { createCommandScorer } from './command.ts';
 import { createFileScorer } from './file.ts';
+import { createModelGradedScorer } from './model-graded.ts';
 import { createModuleScorer, createFunctionScorer } from './module.ts';
 import type { Scorer } from './scorer.ts';
 import { createVerifierScorer } from './verifier.ts';
@@ -23,6 +24,8 @@ export function createScorer(spec: ScorerSpec): Scorer {
       return createFileScorer(spec);
     case 'answer':
       return createAnswerScorer(spec);
+    case 'model_graded':
+      return createModelGradedScorer(spec);
     case 'module':
       return createModuleScorer(spec);
     case 'function':

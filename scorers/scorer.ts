@@ -26,11 +26,41 @@ export interface ScoreContext {
   readonly timeoutMs: number;
   /** Host directory for what the scorer keeps (the sample's `verifier/`). */
   readonly outputDir: string;
+  /** What the agent was asked (the instruction, or the turn's prompt), for `model_graded`. */
+  readonly question?: string;
+  /** The workdir's changes in this step as a unified diff, when the harness tracked them. */
+  readonly diff?: string;
+  /** Model calls for `model_graded`, supplied by the harness (scorers never reach a provider themselves). */
+  readonly grader?: Grader;
+  /** Records an event in the sample's log (events.jsonl). */
+  readonly emit?: (type: string, fields: Readonly<Record<string, unknown>>) => void;
+}
+
+/** A grader model, as the harness lends it to scorers: its calls are accounted apart from the agent's. */
+export interface Grader {
+  /** `provider/model` for specs that name none (`--grader-model`). */
+  readonly defaultModel?: string;
+  grade(request: GradeRequest): Promise<GradeResponse>;
+}
+
+export interface GradeRequest {
+  /** `provider/model`. */
+  readonly model: string;
+  readonly system?: string;
+  /** The conversation so far, starting with the user's prompt (a retry adds the rejected reply and a correction). */
+  readonly messages: readonly { readonly role: 'user' | 'assistant'; readonly text: string }[];
+}
+
+export interface GradeResponse {
+  readonly text: string;
+  readonly usage: { readonly inputTokens: number; readonly outputTokens: number };
+  readonly costUsd: number;
+  readonly latencyMs: number;
 }
 
 export type Scorer = (ctx: ScoreContext) => Promise<Score>;
 
-export type ScoreErrorCode = 'CB_REWARD_MISSING' | 'CB_REWARD_INVALID' | 'CB_SCORER_TIMEOUT' | 'CB_SCORER_FAILED';
+export type ScoreErrorCode = 'CB_REWARD_MISSING' | 'CB_REWARD_INVALID' | 'CB_SCORER_TIMEOUT' | 'CB_SCORER_FAILED' | 'CB_GRADER_INVALID';
 
 /**
  * Scoring could not produce a score. This is never a fail: the sample is an error of this

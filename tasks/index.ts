@@ -1,6 +1,6 @@
 // Public surface of tasks/.
-export type { EnvironmentSource, Healthcheck, KeyUse, TaskArtifact, TaskMcpServer, ScorerSpec, ScorerType, Solution, Task, TaskEnvironment, TaskFile, TaskTimeouts } from './task.ts';
-export { DEFAULT_BUILD_TIMEOUT_SEC, DEFAULT_IMAGE, DEFAULT_TIMEOUTS } from './task.ts';
+export type { EnvironmentSource, Healthcheck, KeyUse, TaskArtifact, TaskMcpServer, GradedInput, ModelGradedSpec, ScorerSpec, ScorerType, Solution, Task, TaskEnvironment, TaskFile, TaskTimeouts } from './task.ts';
+export { DEFAULT_BUILD_TIMEOUT_SEC, DEFAULT_IMAGE, DEFAULT_TIMEOUTS, MODEL_GRADED_PLACEHOLDERS } from './task.ts';
 export { loadTasks, type LoadTasksOptions } from './load.ts';
 export { loadHarborTask, loadHarborSuite, isHarborTaskDir, HARBOR_HEALTHCHECK_DEFAULTS, HARBOR_VERIFIER_TIMEOUT_SEC, type LoadHarborOptions } from './load-harbor.ts';
 export {

@@ -30,7 +30,8 @@
 //           solution: echo bye >> hello.txt   # what the oracle runs for the turn (optional)
 //
 // Scorers: {type: command, command} | {type: file, path, exists | equals | contains | matches}
-// | {type: answer, includes | equals | matches, ignore_case} | {type: module, path, export, options}.
+// | {type: answer, includes | equals | matches, ignore_case} | {type: module, path, export, options}
+// | {type: model_graded, rubric, model, graders, template, partial_credit, input}.
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
@@ -198,6 +199,10 @@ function toScorerSpec(s: SuiteScorer, dir: string): ScorerSpec {
       return only({ type: 'file', path: s.path, exists: s.exists, equals: s.equals, contains: s.contains, matches: s.matches });
     case 'answer':
       return only({ type: 'answer', includes: s.includes, equals: s.equals, matches: s.matches, ignoreCase: s.ignore_case });
+    case 'model_graded': {
+      const input = s.input === undefined ? undefined : Array.isArray(s.input) ? s.input : [s.input];
+      return only({ type: 'model_graded', rubric: s.rubric, model: s.model, graders: s.graders, template: s.template, partialCredit: s.partial_credit, input });
+    }
     case 'module':
       return only({ type: 'module', path: resolve(dir, s.path), export: s.export, options: s.options });
   }

@@ -91,12 +91,42 @@ export type ScorerSpec =
       readonly matches?: string;
       readonly ignoreCase?: boolean;
     }
+  /** A grader model judges the agent's work against a rubric (scorers/model-graded.ts). */
+  | ModelGradedSpec
   /** A user's JS/TS module (absolute path) whose export (default: `default`) is a Scorer. */
   | { readonly type: 'module'; readonly path: string; readonly export?: string; readonly options?: Readonly<Record<string, unknown>> }
   /** A scorer function given in code (defineScorer); `name` says where in messages. */
   | { readonly type: 'function'; readonly name: string; readonly fn: (ctx: never) => unknown };
 
 export type ScorerType = ScorerSpec['type'];
+
+/** What a model-graded scorer shows its grader of the agent's work. */
+export type GradedInput =
+  /** The agent's final message. */
+  | 'answer'
+  /** The workdir's changes in the step, as a unified diff. */
+  | 'diff'
+  /** A file in the sandbox, relative to the workdir unless absolute. */
+  | { readonly file: string };
+
+export interface ModelGradedSpec {
+  readonly type: 'model_graded';
+  /** What a good answer is: the grader judges against it. */
+  readonly rubric: string;
+  /** `provider/model` of the grader. @default the run's `--grader-model` */
+  readonly model?: string;
+  /** Several graders, by majority: their `provider/model`s, or how many calls to `model`. */
+  readonly graders?: readonly string[] | number;
+  /** The grader's prompt, with MODEL_GRADED_PLACEHOLDERS. @default a prompt holding all of them */
+  readonly template?: string;
+  /** A partial verdict (P) scores 0.5; without it, P counts as incorrect. @default false */
+  readonly partialCredit?: boolean;
+  /** @default ['answer'] */
+  readonly input?: readonly GradedInput[];
+}
+
+/** The `{name}`s a model-graded template may hold. */
+export const MODEL_GRADED_PLACEHOLDERS = ['question', 'rubric', 'submission', 'answer', 'files', 'diff'] as const;
 
 /** The reference solution the `oracle` agent runs. */
 export type Solution =

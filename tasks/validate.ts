@@ -5,6 +5,7 @@
 // ("must be seconds > 0"); the formatter adds the file, the field, what was found and the line.
 import { z } from 'zod';
 import { show } from './issues.ts';
+import { MODEL_GRADED_PLACEHOLDERS } from './task.ts';
 
 export { check, formatField, show } from './issues.ts';
 
@@ -287,7 +288,7 @@ export const HARBOR_KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
 // ---------------------------------------------------------------------------------------------
 // cagebench suite YAML. Strict: an unknown key is a typo until proven otherwise.
 
-export const SCORER_TYPES = ['command', 'file', 'answer', 'module'] as const;
+export const SCORER_TYPES = ['command', 'file', 'answer', 'model_graded', 'module'] as const;
 
 const CommandScorerSchema = z.strictObject({ type: z.literal('command'), command: nonEmpty });
 const FileScorerSchema = z
@@ -309,6 +310,34 @@ const AnswerScorerSchema = z
     ignore_case: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .superRefine(exactlyOne(['includes', 'equals', 'matches']));
+const MODEL_ROUTE = /^[^/\s]+\/\S+$/;
+const MODEL_RULE = 'must be a grader model as provider/model, e.g. anthropic/claude-sonnet-4-5 or mock/grader.yaml';
+const graderModel = z.string({ error: MODEL_RULE }).regex(MODEL_ROUTE, { error: MODEL_RULE });
+const GRADED_INPUT_RULE = 'must be answer, diff or {file: PATH}, or a list of them';
+const gradedInput = z.union([z.enum(['answer', 'diff']), z.strictObject({ file: nonEmpty })], { error: GRADED_INPUT_RULE });
+const TEMPLATE_RULE = `may only hold the placeholders ${MODEL_GRADED_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`;
+const ModelGradedScorerSchema = z
+  .strictObject({
+    type: z.literal('model_graded'),
+    rubric: nonEmpty,
+    model: graderModel.optional(),
+    graders: z
+      .union([z.array(graderModel).min(1), z.number().int().min(1).max(9)], { error: 'must be a list of grader models (provider/model) or a count of calls to `model` from 1 to 9' })
+      .optional(),
+    template: nonEmpty
+      .superRefine((template, ctx) => {
+        const unknown = [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!).filter((p) => !(MODEL_GRADED_PLACEHOLDERS as readonly string[]).includes(p));
+        if (unknown.length) ctx.addIssue({ code: 'custom', message: `${TEMPLATE_RULE} (found {${unknown[0]}})`, input: template });
+      })
+      .optional(),
+    partial_credit: z.boolean({ error: 'must be true or false' }).optional(),
+    input: z.union([gradedInput, z.array(gradedInput).min(1, { error: GRADED_INPUT_RULE })], { error: GRADED_INPUT_RULE }).optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.model !== undefined && Array.isArray(s.graders)) {
+      ctx.addIssue({ code: 'custom', path: ['graders'], message: 'names the grader models itself: drop `model`, or give graders as a count of calls to it', input: s.graders });
+    }
+  });
 const ModuleScorerSchema = z.strictObject({
   type: z.literal('module'),
   path: nonEmpty,
@@ -318,7 +347,7 @@ const ModuleScorerSchema = z.strictObject({
 
 export const SuiteScorerSchema = z.discriminatedUnion(
   'type',
-  [CommandScorerSchema, FileScorerSchema, AnswerScorerSchema, ModuleScorerSchema],
+  [CommandScorerSchema, FileScorerSchema, AnswerScorerSchema, ModelGradedScorerSchema, ModuleScorerSchema],
   {
     error: (iss) =>
       iss.code === 'invalid_union' && 'note' in iss && iss.note === 'No matching discriminator'
