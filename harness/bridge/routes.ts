@@ -6,12 +6,15 @@ export type Route =
   | { readonly kind: 'generate'; readonly api: WireApi; readonly model?: string; readonly stream?: boolean }
   | { readonly kind: 'count_tokens'; readonly api: 'anthropic' }
   | { readonly kind: 'models'; readonly api: WireApi }
-  | { readonly kind: 'hello' };
+  | { readonly kind: 'hello' }
+  /** Host tools over MCP (streamable HTTP), any method: mcp.ts answers what it does not serve. */
+  | { readonly kind: 'mcp' };
 
 export function matchRoute(method: string, url: string, headers: Readonly<Record<string, string | string[] | undefined>>): Route | undefined {
   const path = url.split('?')[0]!.replace(/\/+$/, '');
   if (method === 'HEAD' && path === '/api/hello') return { kind: 'hello' };
   if (method === 'GET' && (path === '/api/hello' || path === '')) return { kind: 'hello' };
+  if (path === '/mcp') return { kind: 'mcp' };
   if (method === 'GET' && path === '/v1/models') return { kind: 'models', api: headers['anthropic-version'] ? 'anthropic' : 'openai-chat' };
   if (method === 'GET' && path === '/v1beta/models') return { kind: 'models', api: 'gemini' };
   if (method !== 'POST') return undefined;

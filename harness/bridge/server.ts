@@ -12,6 +12,7 @@ import { WireError } from '../models/wire.ts';
 import { formatSse, SSE_KEEPALIVE } from '../models/sse.ts';
 import { AdaptiveLimit } from './adaptive-limit.ts';
 import { modelCall, routeModel, type CallRecord } from './call.ts';
+import { mcpError, serveMcp } from './mcp.ts';
 import { servePassthrough } from './passthrough.ts';
 import { priceTable, type PriceTable } from './pricing.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -81,6 +82,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const fallback = options.inbound[guessApi(url, req.headers)];
     if (!route) return sendError(res, fallback, 404, `cagebench bridge: no route for ${req.method} ${url.split('?')[0]}`);
     if (route.kind === 'hello') return void res.writeHead(200, { 'content-type': 'application/json' }).end(req.method === 'HEAD' ? undefined : '{"ok":true}');
+    if (route.kind === 'mcp') return handleMcp(req, res, url);
     const wire = options.inbound[route.api];
     const token = tokenOf(req.headers, url);
     const session = token === undefined ? undefined : sessions.get(token);
@@ -113,6 +115,25 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       return sendError(res, wire, 400, `cagebench: ${limit} for this sample; no more model calls are allowed`);
     }
     await serveCall(req, res, wire, session, request, json);
+  }
+
+  /** Host tools: the sample's token names whose tools these are. */
+  async function handleMcp(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
+    const token = tokenOf(req.headers, url);
+    const session = token === undefined ? undefined : sessions.get(token);
+    if (!session) return mcpError(res, 401, -32001, token === undefined ? 'cagebench bridge: no token given (Authorization: Bearer <sample token>)' : 'cagebench bridge: unknown token (not a live sample token)');
+    if (!session.options.tools?.length) return mcpError(res, 404, -32601, 'cagebench bridge: this sample has no host tools');
+    let body: unknown;
+    if (req.method === 'POST') {
+      const raw = await readBody(req, options.maxBodyBytes ?? 32 * 1024 * 1024).catch((err: WireError) => err);
+      if (raw instanceof WireError) return mcpError(res, raw.status, -32600, raw.message);
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch (err) {
+        return mcpError(res, 400, -32700, `cagebench bridge: the body is not valid JSON (${(err as Error).message})`);
+      }
+    }
+    await serveMcp(req, res, session, body);
   }
 
   async function serveCall(req: IncomingMessage, res: ServerResponse, wire: InboundWire, session: BridgeSession, request: Parameters<typeof modelCall>[1], rawBody: unknown): Promise<void> {

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ModelRequest, ModelResponse, Usage } from '../models/canonical.ts';
 import { ZERO_USAGE } from '../models/canonical.ts';
+import type { HostTool } from '../tools/define.ts';
 
 /** What a filter may return: a changed request, a ready response (no model call), or nothing. */
 export type FilterResult = ModelRequest | { readonly response: ModelResponse } | undefined | void;
@@ -20,16 +21,22 @@ export interface SessionLimits {
   readonly tokens?: number;
   readonly costUsd?: number;
   readonly requests?: number;
+  /** Host tool calls (MCP `tools/call`) before further calls are refused. */
+  readonly toolCalls?: number;
 }
 
 export interface SessionOptions {
   readonly sampleId: string;
+  /** The sample's task, for a host tool's context. */
+  readonly taskId?: string;
   /** `provider/model`: where every call goes unless an alias says otherwise. */
   readonly model: string;
   /** Model names the agent asks for → `provider/model`. */
   readonly aliases?: Readonly<Record<string, string>>;
   readonly filter?: RequestFilter;
   readonly limits?: SessionLimits;
+  /** Host tools the sample's agent may call over MCP at `/mcp` (harness/bridge/mcp.ts). */
+  readonly tools?: readonly HostTool[];
   /** The task's reference solution as a shell script, for the scripted model's `solve` step. */
   readonly solution?: string;
   /** One record per model call (and per retry), in order. */
@@ -42,6 +49,19 @@ export interface SessionTotals {
   readonly costUsd: number;
   /** Set once a limit was exceeded: the sample ends as an error of kind `limit`. */
   readonly limitExceeded?: string;
+  /** Host tool calls, counted once the sample has tools. */
+  readonly toolCalls?: ToolCallTotals;
+}
+
+/** A sample's host tool calls: result.json's `toolCalls`. */
+export interface ToolCallTotals {
+  /** Calls that reached a tool (including ones with bad arguments), refused ones aside. */
+  readonly count: number;
+  /** Of those, the ones that ended in a tool error (it threw, or its arguments were wrong). */
+  readonly errors: number;
+  readonly byTool: Readonly<Record<string, number>>;
+  /** Calls refused over the tool-call limit. */
+  readonly refused?: number;
 }
 
 export class BridgeSession {
@@ -51,7 +71,9 @@ export class BridgeSession {
   /** Warnings about how the agent used the bridge (its first request declaring no tools). */
   readonly warnings: { code: 'no_tools'; message: string }[] = [];
 
-  constructor(readonly options: SessionOptions) {}
+  constructor(readonly options: SessionOptions) {
+    if (options.tools?.length) this.totalsValue = { ...this.totalsValue, toolCalls: { count: 0, errors: 0, byTool: {} } };
+  }
 
   /**
    * Look at a request as it arrives. An agent whose first request declares no tools has
@@ -80,6 +102,22 @@ export class BridgeSession {
     if (limits.tokens !== undefined && tokens >= limits.tokens) return `token limit of ${limits.tokens} reached (${tokens} used)`;
     if (limits.costUsd !== undefined && t.costUsd >= limits.costUsd) return `cost limit of $${limits.costUsd} reached ($${t.costUsd.toFixed(4)} spent)`;
     return undefined;
+  }
+
+  /** Why the next host tool call may not go ahead, or undefined. */
+  toolLimitReached(): string | undefined {
+    const limit = this.options.limits?.toolCalls;
+    const count = this.totalsValue.toolCalls?.count ?? 0;
+    return limit !== undefined && count >= limit ? `tool-call limit of ${limit} reached` : undefined;
+  }
+
+  /** One host tool call: `ok` false for a tool error, `refused` for a call over the limit. */
+  countToolCall(tool: string, outcome: { readonly ok: boolean; readonly refused?: boolean }): void {
+    const t = this.totalsValue.toolCalls ?? { count: 0, errors: 0, byTool: {} };
+    const next: ToolCallTotals = outcome.refused
+      ? { ...t, refused: (t.refused ?? 0) + 1 }
+      : { ...t, count: t.count + 1, errors: t.errors + (outcome.ok ? 0 : 1), byTool: { ...t.byTool, [tool]: (t.byTool[tool] ?? 0) + 1 } };
+    this.totalsValue = { ...this.totalsValue, toolCalls: next };
   }
 
   markLimit(reason: string): void {
