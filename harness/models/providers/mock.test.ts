@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collect, type ModelRequest, type ToolSpec } from '../canonical.ts';
+import { collect, type ContentPart, type ModelRequest, type ToolSpec } from '../canonical.ts';
 import { UpstreamError } from '../provider.ts';
-import { createMockProvider, shellCall } from './mock.ts';
+import { createMockProvider, lastToolResult, mcpToolName, shellCall } from './mock.ts';
 
 const signal = new AbortController().signal;
 
@@ -69,6 +69,54 @@ describe('mock provider', () => {
     const err = await collect(provider.stream({ request: afterTwo, model: file, signal })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect(err).toMatchObject({ status: 529, options: { retryAfterMs: 2000 } });
+  });
+
+  it('maps an MCP tool\'s plain name onto the name each agent declares for it', () => {
+    const at = (name: string) => [tool('Bash', {}), tool(name, {})];
+    expect(mcpToolName(at('mcp__cagebench__secret_value'), 'secret_value')).toBe('mcp__cagebench__secret_value'); // Claude Code, Codex
+    expect(mcpToolName(at('mcp_cagebench_secret_value'), 'secret_value')).toBe('mcp_cagebench_secret_value'); // Gemini CLI
+    expect(mcpToolName(at('cagebench_secret_value'), 'secret_value')).toBe('cagebench_secret_value'); // OpenCode
+    expect(mcpToolName(at('secret_value'), 'secret_value')).toBe('secret_value');
+    expect(mcpToolName(at('mcp__probe__echo'), 'echo', 'probe')).toBe('mcp__probe__echo');
+    // Another server's tool of the same name is not it.
+    expect(() => mcpToolName(at('mcp__other__secret_value'), 'secret_value')).toThrow(/MCP tool "secret_value" of server "cagebench" but the request declares no such tool \(tools: Bash, mcp__other__secret_value\)/);
+  });
+
+  it('calls an MCP tool, then puts what it returned into a shell command (quoted) and an answer', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mock-'));
+    const file = join(dir, 'script.yaml');
+    await writeFile(file, 'steps:\n  - mcp: { tool: secret_value, arguments: { key: alpha } }\n  - shell: "printf %s {{last_tool_result}} > secret.txt"\n  - say: "The secret is {{ last_tool_result }}."\n');
+    const provider = createMockProvider();
+    const tools = [tool('Bash', { command: { type: 'string' } }), tool('mcp__cagebench__secret_value', { key: { type: 'string' } })];
+    const go: ModelRequest['messages'] = [{ role: 'user', content: [{ type: 'text', text: 'go' }] }];
+    const first = await collect(provider.stream({ request: request(go, tools), model: file, signal }));
+    expect(first.stopReason).toBe('tool_use');
+    expect(first.content[0]).toMatchObject({ type: 'tool_call', name: 'mcp__cagebench__secret_value', arguments: '{"key":"alpha"}' });
+    const answered: ModelRequest['messages'] = [
+      ...go,
+      { role: 'assistant', content: [first.content[0]!] },
+      { role: 'user', content: [{ type: 'tool_result', callId: 'c1', content: [{ type: 'text', text: "it's s3cr$t" }] }] },
+    ];
+    const second = await collect(provider.stream({ request: request(answered, tools), model: file, signal }));
+    expect(second.content[0]).toMatchObject({ type: 'tool_call', name: 'Bash', arguments: JSON.stringify({ command: `printf %s 'it'\\''s s3cr$t' > secret.txt` }) });
+    const third = await collect(
+      provider.stream({
+        request: request([...answered, { role: 'assistant', content: [second.content[0]!] }, { role: 'user', content: [{ type: 'tool_result', callId: 'c2', content: [] }] }], tools),
+        model: file,
+        signal,
+      }),
+    );
+    // The last tool result is the shell's (empty) one now.
+    expect(third.content).toEqual([{ type: 'text', text: 'The secret is .' }]);
+    // The framing agents put around an MCP tool's text is not part of it.
+    const resultOf = (content: ContentPart[]) => lastToolResult(request([{ role: 'user', content: [{ type: 'tool_result', callId: 'c', content }] }]));
+    expect(resultOf([{ type: 'text', text: 'Wall time: 0.0071 seconds\nOutput:' }, { type: 'text', text: 'k-1' }])).toBe('k-1'); // Codex
+    expect(resultOf([{ type: 'text', text: '<untrusted_context>\nk-2\n</untrusted_context>' }])).toBe('k-2'); // Gemini CLI
+    expect(resultOf([{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }])).toBe('a\nb');
+    // Before any tool result, the placeholder is an error that says so.
+    await writeFile(file, 'steps:\n  - say: "{{last_tool_result}}"\n');
+    const err = await collect(createMockProvider().stream({ request: request(go, tools), model: file, signal })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 400, message: expect.stringMatching(/last_tool_result.*no tool result yet/) });
   });
 
   it('names a missing script and the bundled ones', () => {

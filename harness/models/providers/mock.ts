@@ -3,6 +3,10 @@
 // holds) plays step n, the last step repeating. "Run this shell command" is mapped onto
 // whichever shell-like tool the request declares, with the argument its schema asks for,
 // so one script drives Claude Code, Codex, Gemini CLI, OpenCode or a generic agent.
+// Likewise an MCP tool is called by its plain name (`mcp: { tool: secret_value }`), mapped
+// onto the name the agent declared for it, and `{{last_tool_result}}` in a later `shell` or
+// `say` step is the text the last tool returned (shell-quoted inside `shell`). Every step:
+// mock-scripts/README.md.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -17,6 +21,8 @@ export type MockStep =
   | { readonly echo: true }
   | { readonly shell: string }
   | { readonly tool: { readonly name: string; readonly arguments: Readonly<Record<string, unknown>> } }
+  /** Call an MCP server's tool by its plain name (server default `cagebench`, the host tools). */
+  | { readonly mcp: { readonly tool: string; readonly server?: string; readonly arguments?: Readonly<Record<string, unknown>> } }
   /** Refuse; with `times`, only the first `times` tries of this turn, then play `then`. */
   | { readonly refuse: string; readonly times?: number; readonly then?: MockStep }
   | { readonly fail: { readonly status: number; readonly message?: string; readonly retry_after?: number } };
@@ -83,9 +89,13 @@ async function* play(step: MockStep, call: ProviderCall): AsyncGenerator<StreamE
   if ('solve' in step && !call.sample?.solution) {
     throw new UpstreamError(`mock: a "solve" step needs the sample's reference solution, and ${call.sample?.sampleId ?? 'this call'} has none`, 400);
   }
-  if ('shell' in step || 'tool' in step || 'solve' in step) {
+  if ('shell' in step || 'tool' in step || 'solve' in step || 'mcp' in step) {
     const { name, args } =
-      'tool' in step ? { name: step.tool.name, args: step.tool.arguments } : shellCall(request.tools, 'shell' in step ? step.shell : solutionCommand(call.sample!.solution!));
+      'tool' in step
+        ? { name: step.tool.name, args: step.tool.arguments }
+        : 'mcp' in step
+          ? { name: mcpToolName(request.tools, step.mcp.tool, step.mcp.server), args: step.mcp.arguments ?? {} }
+          : shellCall(request.tools, 'shell' in step ? withToolResult(step.shell, request, shellQuote) : solutionCommand(call.sample!.solution!));
     const json = JSON.stringify(args);
     yield { type: 'block_start', index: 0, block: { type: 'tool_call', id: `call_${id}`, name } };
     for (const piece of pieces(json, 3)) yield { type: 'tool_arguments_delta', index: 0, json: piece };
@@ -96,7 +106,7 @@ async function* play(step: MockStep, call: ProviderCall): AsyncGenerator<StreamE
   // After a `solve`, say so when the solution failed: the scripted model must not claim a
   // success the oracle would not have had.
   const failed = 'say' in step ? solutionFailure(request) : undefined;
-  const text = failed ?? ('say' in step ? step.say : 'refuse' in step ? step.refuse : lastUserText(request));
+  const text = failed ?? ('say' in step ? withToolResult(step.say, request, (t) => t) : 'refuse' in step ? step.refuse : lastUserText(request));
   yield { type: 'block_start', index: 0, block: { type: 'text' } };
   for (const piece of pieces(text, 4)) yield { type: 'text_delta', index: 0, text: piece };
   yield { type: 'block_end', index: 0 };
@@ -154,6 +164,49 @@ export function shellCall(tools: readonly ToolSpec[], command: string): { name: 
   if (tool.name === 'run_shell_command' && SUBSTITUTION.test(command)) command = `eval ${shellQuote(command)}`;
   // Not a login shell: /etc/profile would reset the image's PATH, which a task's own exec keeps.
   return { name: tool.name, args: { [key]: wantsArray ? ['bash', '-c', command] : command, ...waitArgument(tool) } };
+}
+
+/**
+ * The name an agent declared for an MCP server's tool: `mcp__<server>__<tool>` (Claude Code;
+ * Codex, whose Responses namespace `mcp__<server>` the bridge flattens the same way),
+ * `mcp_<server>_<tool>` (Gemini CLI), `<server>_<tool>` (OpenCode), or `<server>__<tool>`
+ * and the plain name (older Gemini CLI).
+ */
+export function mcpToolName(tools: readonly ToolSpec[], tool: string, server = HOST_TOOLS_SERVER): string {
+  const forms = [`mcp__${server}__${tool}`, `mcp_${server}_${tool}`, `${server}_${tool}`, `${server}__${tool}`, tool];
+  const found = forms.find((f) => tools.some((t) => t.name === f));
+  if (found) return found;
+  const names = tools.map((t) => t.name).join(', ') || 'none';
+  throw new UpstreamError(`mock: the script calls MCP tool "${tool}" of server "${server}" but the request declares no such tool (tools: ${names})`, 400);
+}
+
+/** The MCP server the harness serves its host tools as (agents get it under this name). */
+const HOST_TOOLS_SERVER = 'cagebench';
+const LAST_TOOL_RESULT = /\{\{\s*last_tool_result\s*\}\}/g;
+
+/** `text` with `{{last_tool_result}}` replaced by the last tool result's text, put through `quote`. */
+function withToolResult(text: string, request: ModelRequest, quote: (t: string) => string): string {
+  if (text.search(LAST_TOOL_RESULT) < 0) return text;
+  const result = lastToolResult(request);
+  if (result === undefined) throw new UpstreamError('mock: the script uses {{last_tool_result}} but the conversation holds no tool result yet', 400);
+  return text.replace(LAST_TOOL_RESULT, () => quote(result));
+}
+
+/** Codex's header before an MCP tool's own content, a text part of its own. */
+const CODEX_TOOL_HEADER = /^Wall time: [\d.]+ seconds\nOutput:$/;
+/** Gemini CLI's wrapping of an MCP tool's text. */
+const GEMINI_UNTRUSTED = /^<untrusted_context>\n([\s\S]*)\n<\/untrusted_context>$/;
+
+/** The text of the conversation's last tool result, without the framing agents add to it. */
+export function lastToolResult(request: ModelRequest): string | undefined {
+  for (let i = request.messages.length - 1; i >= 0; i--) {
+    const result = request.messages[i]!.content.findLast((p) => p.type === 'tool_result');
+    if (result?.type !== 'tool_result') continue;
+    const texts = result.content.flatMap((p) => (p.type === 'text' ? [p.text] : []));
+    const text = (texts.length > 1 && CODEX_TOOL_HEADER.test(texts[0]!) ? texts.slice(1) : texts).join('\n');
+    return GEMINI_UNTRUSTED.exec(text)?.[1] ?? text;
+  }
+  return undefined;
 }
 
 /** What Gemini CLI takes for command substitution (a superset is fine: eval changes nothing). */
