@@ -4,6 +4,7 @@
 import type { Identity, Sandbox } from '../sandboxes/index.ts';
 import type { Task } from '../tasks/index.ts';
 import type { AgentInSandbox } from './install.ts';
+import type { McpServer } from './options.ts';
 
 /** One thing the agent did, for the sample's events.jsonl. */
 export interface AgentEvent {
@@ -19,7 +20,15 @@ export interface ModelAccess {
   readonly token: string;
   /** Base URLs as each SDK expects them, addressed from inside the sandbox. */
   readonly baseUrls: { readonly anthropic: string; readonly openai: string; readonly gemini: string };
+  /**
+   * The sample's host tools, when it has any: the bridge's MCP endpoint (streamable HTTP,
+   * `<bridge>/mcp` with the sample's token), given to the agent as the MCP server `cagebench`.
+   */
+  readonly hostTools?: McpServer;
 }
+
+/** The MCP server name the sample's host tools are given to agents under. */
+export const HOST_TOOLS_SERVER = 'cagebench';
 
 export interface AttemptContext {
   readonly sandbox: Sandbox;

@@ -105,5 +105,11 @@ describe('withTaskOptions', () => {
     const none = { system_prompt: 'y' };
     expect(withTaskOptions(none, { task: {} } as unknown as AttemptContext)).toBe(none);
   });
+
+  it("adds the sample's host tools as the MCP server cagebench, over a run's server of that name", () => {
+    const hostTools = { url: 'http://172.30.0.2:4000/mcp', headers: { Authorization: 'Bearer cb-x' } };
+    const merged = withTaskOptions({ mcp_servers: { cagebench: { command: '/mine' }, other: { command: '/o' } } }, { task: {}, model: { hostTools } } as unknown as AttemptContext);
+    expect(merged.mcp_servers).toEqual({ other: { command: '/o' }, cagebench: hostTools });
+  });
 });
 

@@ -5,7 +5,7 @@
 // adapter says is worth resuming. An adapter only says what to run and how to read it.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { AgentError, type AgentAdapter, type AgentEvent, type AgentUsage, type AttemptContext, type AttemptResult, type ContinueContext } from './agent.ts';
+import { AgentError, HOST_TOOLS_SERVER, type AgentAdapter, type AgentEvent, type AgentUsage, type AttemptContext, type AttemptResult, type ContinueContext, type ModelAccess } from './agent.ts';
 import type { CommonAgentOptions, McpServer } from './options.ts';
 import type { ExecResult } from '../sandboxes/index.ts';
 
@@ -181,13 +181,18 @@ async function runAttempt<O extends CommonAgentOptions>(spec: HeadlessAgentSpec<
   };
 }
 
-/** The options an attempt runs with: the task's MCP servers (Harbor `[[environment.mcp_servers]]`) under the run's own. */
-export function withTaskOptions<O extends CommonAgentOptions>(options: O, ctx: Pick<AttemptContext, 'task'>): O {
+/**
+ * The options an attempt runs with: the task's MCP servers (Harbor `[[environment.mcp_servers]]`)
+ * under the run's own, and the sample's host tools (`ctx.model.hostTools`) as `cagebench`, a
+ * name the harness keeps for itself.
+ */
+export function withTaskOptions<O extends CommonAgentOptions>(options: O, ctx: Pick<AttemptContext, 'task'> & { readonly model?: Pick<ModelAccess, 'hostTools'> }): O {
   const fromTask = ctx.task.mcpServers;
-  if (!fromTask || !Object.keys(fromTask).length) return options;
+  const hostTools = ctx.model?.hostTools;
+  if ((!fromTask || !Object.keys(fromTask).length) && !hostTools) return options;
   const servers: Record<string, McpServer> = {};
-  for (const [name, s] of Object.entries(fromTask)) servers[name] = 'url' in s ? { url: s.url, transport: s.transport } : { command: s.command, ...(s.args ? { args: [...s.args] } : {}) };
-  return { ...options, mcp_servers: { ...servers, ...options.mcp_servers } };
+  for (const [name, s] of Object.entries(fromTask ?? {})) servers[name] = 'url' in s ? { url: s.url, transport: s.transport } : { command: s.command, ...(s.args ? { args: [...s.args] } : {}) };
+  return { ...options, mcp_servers: { ...servers, ...options.mcp_servers, ...(hostTools ? { [HOST_TOOLS_SERVER]: hostTools } : {}) } };
 }
 
 const skillsPlaced = new WeakMap<object, Set<string>>();

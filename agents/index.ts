@@ -10,11 +10,11 @@ import { createOracleAgent } from './oracle.ts';
 import { z } from 'zod';
 
 export type { AgentAdapter, AgentEvent, AgentUsage, AttemptContext, AttemptResult, ContinueContext, ModelAccess } from './agent.ts';
-export { AgentError } from './agent.ts';
+export { AgentError, HOST_TOOLS_SERVER } from './agent.ts';
 export { placeSolution, solutionEnv, SOLUTION_DIR, SOLVE_COMMAND } from './oracle.ts';
 export type { CommonAgentOptions, McpServer } from './options.ts';
 export { AGENTS_ROOT, agentMount, agentPaths, copyAgent, pathWith, type AgentInSandbox } from './install.ts';
-export { agentCwd, isHeadlessAgent, modelId, placeLaunch, type HeadlessAgent, type InteractiveLaunch, type Launch, type Turn } from './headless.ts';
+export { agentCwd, isHeadlessAgent, modelId, placeLaunch, withTaskOptions, type HeadlessAgent, type InteractiveLaunch, type Launch, type Turn } from './headless.ts';
 
 /** Model-free agents take no options; a typo in one still gets a clear error. */
 const noOptions = (name: string, create: () => AgentAdapter) => (raw?: unknown): AgentAdapter => {

@@ -5,7 +5,7 @@
 // Gemini CLI and OpenCode natively (`gemini --acp`, `opencode acp`).
 import type { McpServer as AcpMcpServer, NewSessionRequest } from '@agentclientprotocol/sdk';
 import { parse, stringify } from 'smol-toml';
-import { isHeadlessAgent, type AgentAdapter, type AttemptContext, type HeadlessAgent, type Launch, type McpServer } from '../../agents/index.ts';
+import { isHeadlessAgent, withTaskOptions, type AgentAdapter, type AttemptContext, type HeadlessAgent, type Launch, type McpServer } from '../../agents/index.ts';
 import { ConfigError } from '../errors.ts';
 
 /** What the driver starts, and what goes into its session/new. */
@@ -51,8 +51,9 @@ const ACP_AGENTS: Readonly<Record<string, AcpAgentSpec>> = {
         // The headless environment (config dir, bridge URL and token, no side traffic) plus
         // the adapter's own: the Claude Code it drives is our pinned build.
         env: { ...headless.env, CLAUDE_CODE_EXECUTABLE: build(ctx, 'claude_code') },
-        // Its headless MCP servers are a flag; over ACP they are the session's.
-        mcpServers: acpMcpServers(options.mcp_servers ?? {}),
+        // Its headless MCP servers are a flag; over ACP they are the session's (the task's and
+        // the sample's host tools too, as its headless launch gets them).
+        mcpServers: acpMcpServers(withTaskOptions(options, ctx).mcp_servers ?? {}),
         meta,
         // Its default is `auto`, where a model classifies each tool call (calls of their own)
         // instead of asking: `default` asks, and the gate answers.
