@@ -47,6 +47,19 @@ describe('claude_code launch', () => {
   });
 });
 
+describe('claude_code host tools', () => {
+  it('the host tools\' server is loaded up front (never deferred behind ToolSearch) and waited for; other servers keep the defaults', () => {
+    const launch = claudeLaunch(ctx, { prompt: 'do it' }, options({ mcp_servers: { cagebench: { url: 'http://10.213.0.2:9000/mcp', headers: { Authorization: 'Bearer tok' } }, web: { url: 'http://10.0.0.5:8/mcp' } } }));
+    expect(JSON.parse(launch.argv[launch.argv.indexOf('--mcp-config') + 1]!)).toEqual({
+      mcpServers: {
+        cagebench: { type: 'http', url: 'http://10.213.0.2:9000/mcp', headers: { Authorization: 'Bearer tok' }, alwaysLoad: true },
+        web: { type: 'http', url: 'http://10.0.0.5:8/mcp' },
+      },
+    });
+    expect(launch.env).toMatchObject({ MCP_CONNECTION_NONBLOCKING: 'false' });
+  });
+});
+
 describe('claude_code interactive (centaur)', () => {
   it('the same binary, permission and config flags without -p/stream-json; its first-run screens answered in .claude.json', () => {
     const launch = claudeInteractive({ ...ctx, model: { ...ctx.model!, token: 'cagebench-token-0123456789abcdefghij' } } as AttemptContext, options({ system_prompt: 'Be brief.' }));

@@ -6,7 +6,7 @@
 // their own that the bridge routes to the models the user gave.
 import { posix } from 'node:path';
 import { z } from 'zod';
-import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
+import { HOST_TOOLS_SERVER, type AgentAdapter, type AgentEvent, type AttemptContext } from './agent.ts';
 import { agentCwd, defineHeadlessAgent, pick, type InteractiveLaunch, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
@@ -62,10 +62,20 @@ export function createClaudeCodeAgent(raw?: unknown): AgentAdapter {
   });
 }
 
-/** Claude Code's `--mcp-config` document. */
+/**
+ * Claude Code's `--mcp-config` document. The host tools' server is `alwaysLoad`: Claude Code
+ * otherwise defers MCP tools behind its ToolSearch tool, so they are not among the tools of
+ * its requests until the model asks for them by name.
+ */
 export function claudeMcpConfig(servers: Readonly<Record<string, McpServer>>): string {
   const mcpServers = Object.fromEntries(
-    Object.entries(servers).map(([name, s]) => [name, 'url' in s ? { type: s.transport ?? 'http', url: s.url, ...(s.headers ? { headers: s.headers } : {}) } : { type: 'stdio', ...s }]),
+    Object.entries(servers).map(([name, s]) => [
+      name,
+      {
+        ...('url' in s ? { type: s.transport ?? 'http', url: s.url, ...(s.headers ? { headers: s.headers } : {}) } : { type: 'stdio', ...s }),
+        ...(name === HOST_TOOLS_SERVER ? { alwaysLoad: true } : {}),
+      },
+    ]),
   );
   return JSON.stringify({ mcpServers });
 }

@@ -78,6 +78,16 @@ describe('codex_cli launch', () => {
   });
 });
 
+describe('codex_cli host tools', () => {
+  it('the host tools\' server is required (waited for before the first model call), with its tools approved; other servers keep the defaults', () => {
+    const launch = codexLaunch(ctx, { prompt: 'do it' }, options({ mcp_servers: { cagebench: { url: 'http://10.213.0.2:9000/mcp', headers: { Authorization: 'Bearer tok' } }, web: { url: 'http://10.0.0.5:8/mcp' } } }));
+    expect(parseToml(launch.files![0]!.content).mcp_servers).toEqual({
+      cagebench: { url: 'http://10.213.0.2:9000/mcp', http_headers: { Authorization: 'Bearer tok' }, required: true, startup_timeout_sec: 120, default_tools_approval_mode: 'approve' },
+      web: { url: 'http://10.0.0.5:8/mcp' },
+    });
+  });
+});
+
 describe('codex_cli options', () => {
   it('an unknown option, a bad web_search or a bad config key is a config error naming it', () => {
     expect(() => createCodexAgent({ sandbox: 'none' })).toThrow(/Agent codex_cli options: sandbox is not a known field \(known fields: .*web_search, config_overrides/);

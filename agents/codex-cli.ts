@@ -8,7 +8,7 @@
 import { posix } from 'node:path';
 import { stringify } from 'smol-toml';
 import { z } from 'zod';
-import { AgentError, type AgentAdapter, type AgentEvent, type AgentUsage, type AttemptContext } from './agent.ts';
+import { AgentError, HOST_TOOLS_SERVER, type AgentAdapter, type AgentEvent, type AgentUsage, type AttemptContext } from './agent.ts';
 import { defineHeadlessAgent, modelId, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
@@ -131,17 +131,26 @@ function httpUrl(name: string, server: { readonly url: string; readonly transpor
   throw new AgentError('CB_AGENT_OPTIONS', `MCP server "${name}" uses the SSE transport, which Codex CLI does not support (streamable HTTP and stdio only).`, { kind: 'task' });
 }
 
-/** Codex's `[mcp_servers.<name>]` tables. */
+/**
+ * Codex's `[mcp_servers.<name>]` tables. The host tools' server is `required` (Codex waits for
+ * it before the first model call and fails the turn if it cannot connect, where an optional
+ * server gets a short grace and is dropped) and its tools are approved in advance.
+ */
 function codexMcp(servers: Readonly<Record<string, McpServer>>): Record<string, Record<string, unknown>> {
   return Object.fromEntries(
     Object.entries(servers).map(([name, s]) => [
       name,
-      'url' in s
-        ? { url: httpUrl(name, s), ...(s.headers ? { http_headers: s.headers } : {}) }
-        : { command: s.command, ...(s.args ? { args: s.args } : {}), ...(s.env ? { env: s.env } : {}), ...(s.cwd ? { cwd: s.cwd } : {}) },
+      {
+        ...('url' in s
+          ? { url: httpUrl(name, s), ...(s.headers ? { http_headers: s.headers } : {}) }
+          : { command: s.command, ...(s.args ? { args: s.args } : {}), ...(s.env ? { env: s.env } : {}), ...(s.cwd ? { cwd: s.cwd } : {}) }),
+        ...(name === HOST_TOOLS_SERVER ? HOST_TOOLS_CODEX : {}),
+      },
     ]),
   );
 }
+
+const HOST_TOOLS_CODEX = { required: true, startup_timeout_sec: 120, default_tools_approval_mode: 'approve' };
 
 /** `$CODEX_HOME/config.toml`: the bridge as the only provider, plus the options that live in config. */
 export function codexConfig(baseUrl: string, model: string, options: CodexOptions): string {

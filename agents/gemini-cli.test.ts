@@ -113,6 +113,16 @@ describe('gemini_cli launch', () => {
   });
 });
 
+describe('gemini_cli host tools', () => {
+  it('the host tools\' server is trusted (its tools allowed by a rule of their own); other servers are not', () => {
+    const launch = geminiLaunch(ctx, { prompt: 'do it' }, options({ mcp_servers: { cagebench: { url: 'http://10.213.0.2:9000/mcp', headers: { Authorization: 'Bearer tok' } }, web: { url: 'http://10.0.0.5:8/mcp' } } }));
+    expect(JSON.parse(fileAt(launch, `${HOME}/.gemini/settings.json`)!).mcpServers).toEqual({
+      cagebench: { httpUrl: 'http://10.213.0.2:9000/mcp', headers: { Authorization: 'Bearer tok' }, trust: true },
+      web: { httpUrl: 'http://10.0.0.5:8/mcp' },
+    });
+  });
+});
+
 describe('gemini_cli options', () => {
   it('takes the common options and names an unknown or malformed one', () => {
     expect(createAgent('gemini_cli', { debug: true })).toMatchObject({ name: 'gemini_cli', needsModel: true, builds: ['gemini_cli', 'node'] });

@@ -20,7 +20,7 @@
 //   as exit code (400 → 144); a failure before the session starts prints to stderr only.
 import { posix } from 'node:path';
 import { z } from 'zod';
-import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
+import { HOST_TOOLS_SERVER, type AgentAdapter, type AgentEvent, type AttemptContext } from './agent.ts';
 import type { ExecResult, Sandbox } from '../sandboxes/index.ts';
 import { defineHeadlessAgent, modelId, pick, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith, type AgentInSandbox } from './install.ts';
@@ -94,11 +94,18 @@ export function geminiSettings(options: GeminiOptions = {}, timeoutMs?: number):
   };
 }
 
-/** Gemini CLI's `mcpServers`: stdio servers as they are, HTTP ones as streamable HTTP (`httpUrl`). */
+/**
+ * Gemini CLI's `mcpServers`: stdio servers as they are, HTTP ones as streamable HTTP (`httpUrl`).
+ * The host tools' server is trusted: its tools are allowed by a policy rule of their own, not
+ * only by YOLO mode.
+ */
 export function geminiMcpServers(servers: Readonly<Record<string, McpServer>>): Record<string, unknown> {
   return Object.fromEntries(
     // Gemini CLI: `httpUrl` for streamable HTTP, `url` for SSE.
-    Object.entries(servers).map(([name, s]) => [name, 'url' in s ? { [s.transport === 'sse' ? 'url' : 'httpUrl']: s.url, ...(s.headers ? { headers: s.headers } : {}) } : { ...s }]),
+    Object.entries(servers).map(([name, s]) => [
+      name,
+      { ...('url' in s ? { [s.transport === 'sse' ? 'url' : 'httpUrl']: s.url, ...(s.headers ? { headers: s.headers } : {}) } : { ...s }), ...(name === HOST_TOOLS_SERVER ? { trust: true } : {}) },
+    ]),
   );
 }
 

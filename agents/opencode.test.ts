@@ -33,6 +33,13 @@ describe('opencode launch', () => {
     expect(Object.keys(config.provider.cagebench!.models)).toEqual(['solve']);
   });
 
+  it('the host tools\' server is a remote MCP server, enabled, its tools allowed like every tool', () => {
+    const launch = openCodeLaunch(ctx, { prompt: 'do it' }, options({ mcp_servers: { cagebench: { url: 'http://10.213.0.2:9000/mcp', headers: { Authorization: 'Bearer tok' } } } }));
+    const config = JSON.parse(launch.env.OPENCODE_CONFIG_CONTENT!) as { mcp: unknown; permission: unknown };
+    expect(config.mcp).toEqual({ cagebench: { type: 'remote', url: 'http://10.213.0.2:9000/mcp', headers: { Authorization: 'Bearer tok' }, enabled: true } });
+    expect(config.permission).toEqual({ '*': 'allow' });
+  });
+
   it('a system prompt is an instructions file beside the catalog; a later attempt resumes with -s', () => {
     const launch = openCodeLaunch(ctx, { prompt: 'again', resume: 'ses_1' }, options({ system_prompt: 'Be brief.' }));
     expect(launch.argv).toEqual([BIN, 'run', '--format', 'json', '-s', 'ses_1', 'again']);
