@@ -67,6 +67,8 @@ export interface TaskDefinition {
   readonly solution?: string | readonly string[];
   readonly timeouts?: { readonly setup_sec?: number; readonly agent_sec?: number; readonly verifier_sec?: number };
   readonly attempts?: number;
+  /** Host tools files (relative to the working directory) the agent gets over MCP, on top of the run's `tools`. */
+  readonly tools?: string | readonly string[];
   readonly metadata?: Readonly<Record<string, unknown>>;
   /** The suite name in results. @default 'code' */
   readonly suite?: string;

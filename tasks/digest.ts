@@ -41,6 +41,8 @@ export async function digestTask(task: Omit<Task, 'digest'>): Promise<string> {
     solution: task.solution ? await canonicalSolution(task.solution) : null,
     // Added with Harbor 0.22's keys; present only when set, so older tasks keep their digests.
     ...defined({ agentUser: task.agentUser, mcpServers: task.mcpServers, skillsDir: task.skillsDir, artifacts: task.artifacts }),
+    // Host tools files, by content: an edited tool makes a different task. Absent without tools.
+    ...defined({ tools: task.tools && (await Promise.all(task.tools.map((path) => digestTree(path)))) }),
     // Multi-turn tasks: every turn's prompt, scorer and solution; absent for single-turn tasks.
     ...defined({ turns: task.turns && (await Promise.all(task.turns.map(canonicalTurn))) }),
   };

@@ -294,9 +294,9 @@ samples:
     scorer: { type: command, command: "true", env: {} }
 `);
       expect(lines(await loadError(file))).toEqual([
-        `${file}: defaults.attemps is not a known field (known fields: timeouts, attempts, cpus, memory_mb, runtime) (line 2)`,
+        `${file}: defaults.attemps is not a known field (known fields: timeouts, attempts, cpus, memory_mb, runtime, tools) (line 2)`,
         `${file}: samples[0].scorer.env is not a known field (known fields: type, command) (line 7)`,
-        `${file}: samples[0].timeout is not a known field (known fields: id, instruction, files, setup, scorer, solution, turns, metadata, timeouts, attempts, cpus, memory_mb, runtime) (line 6)`,
+        `${file}: samples[0].timeout is not a known field (known fields: id, instruction, files, setup, scorer, solution, turns, metadata, timeouts, attempts, cpus, memory_mb, runtime, tools) (line 6)`,
       ]);
     });
 

@@ -15,6 +15,7 @@
 //     cpus: 1
 //     memory_mb: 1024
 //     runtime: runsc
+//     tools: ./tools.ts               # host tools files (or a list), served to the agent over MCP
 //   samples:
 //     - id: hello                     # unique, [A-Za-z0-9._-]+; the task id
 //       instruction: Create hello.txt containing "hi".
@@ -23,7 +24,7 @@
 //       scorer: { type: file, path: hello.txt, contains: hi }
 //       solution: echo hi > hello.txt # or a list of commands; the oracle's answer is the last one's stdout
 //       metadata: { difficulty: easy }
-//       timeouts: { agent_sec: 60 }   # and attempts, cpus, memory_mb, runtime: per-sample overrides
+//       timeouts: { agent_sec: 60 }   # and attempts, cpus, memory_mb, runtime, tools: per-sample overrides
 //       turns:                        # scripted follow-ups: the agent continues its session
 //         - prompt: Now add "bye".    # with each prompt; the turn's scorer (optional) scores it
 //           scorer: { type: file, path: hello.txt, contains: bye }
@@ -100,6 +101,13 @@ export async function suiteTasks(data: unknown, where: SuiteSource): Promise<Tas
     if (kind !== 'dir') problem(['environment', 'dockerfile'], `must be a directory holding a Dockerfile, relative to the suite file (${ctx} ${kind === 'missing' ? 'does not exist' : 'is not a directory'})`);
     else if ((await kindOf(resolve(ctx, 'Dockerfile'))) !== 'file') problem(['environment', 'dockerfile'], `must be a directory holding a Dockerfile (${ctx} has none)`);
   }
+  // Tools files are loaded by the harness, before the run; here only that they exist.
+  const checkTools = async (at: readonly PropertyKey[], given: string | readonly string[] | undefined): Promise<void> => {
+    for (const [j, file] of (given === undefined ? [] : typeof given === 'string' ? [given] : given).entries()) {
+      if ((await kindOf(resolve(dir, file))) !== 'file') problem(typeof given === 'string' ? at : [...at, j], `must be a tools file relative to the suite file (${resolve(dir, file)} does not exist)`);
+    }
+  };
+  await checkTools(['defaults', 'tools'], suite.defaults?.tools);
   for (const [i, sample] of suite.samples.entries()) {
     if (Array.isArray(sample.files)) {
       const seen = new Map<string, number>();
@@ -112,6 +120,7 @@ export async function suiteTasks(data: unknown, where: SuiteSource): Promise<Tas
         }
       }
     }
+    await checkTools(['samples', i, 'tools'], sample.tools);
     const scorers: [readonly PropertyKey[], SuiteScorer | undefined][] = [
       [['samples', i, 'scorer'], sample.scorer],
       ...(sample.turns ?? []).map((turn, j): [readonly PropertyKey[], SuiteScorer | undefined] => [['samples', i, 'turns', j, 'scorer'], turn.scorer]),
@@ -149,6 +158,8 @@ async function toTask(sample: SuiteSample, suite: SuiteConfig, where: { name: st
     verifierSec: sample.timeouts?.verifier_sec ?? defaults.timeouts?.verifier_sec ?? DEFAULT_TIMEOUTS.verifierSec,
   };
   const attempts = sample.attempts ?? defaults.attempts;
+  const toolFiles = sample.tools ?? defaults.tools;
+  const tools = toolFiles === undefined ? undefined : (typeof toolFiles === 'string' ? [toolFiles] : toolFiles).map((f) => resolve(where.dir, f));
   const files: TaskFile[] = Array.isArray(sample.files)
     ? sample.files.map((f) => ({
         path: f.path,
@@ -180,6 +191,7 @@ async function toTask(sample: SuiteSample, suite: SuiteConfig, where: { name: st
     scorer: toScorerSpec(sample.scorer, where.dir),
     ...(solution === undefined ? {} : { solution }),
     ...(turns === undefined ? {} : { turns }),
+    ...(tools === undefined ? {} : { tools }),
     metadata: sample.metadata ?? {},
   };
   return { ...task, digest: await digestTask(task) };

@@ -166,6 +166,11 @@ export interface Task {
   /** A directory inside the sandbox whose skills the agent gets (Harbor `[environment].skills_dir`). */
   readonly skillsDir?: string;
   /**
+   * Host tools files (absolute paths; suite `tools:`) whose tools the agent gets over MCP, on
+   * top of the run's. Only recorded here: the harness loads them (harness/tools).
+   */
+  readonly tools?: readonly string[];
+  /**
    * Paths collected out of the sandbox after the agent's last attempt, into the sample's
    * artifacts directory (Harbor's root `artifacts`).
    */

@@ -401,12 +401,17 @@ const SuiteEnvironmentSchema = z
     }
   });
 
+const TOOLS_RULE = 'must be a tools file (.ts or .js, relative to the suite file) or a list of them';
+/** Host tools files (harness/tools): their tools are served to the agent over MCP. */
+const ToolsSchema = z.union([nonEmpty, z.array(nonEmpty, { error: TOOLS_RULE }).min(1, { error: TOOLS_RULE })], { error: TOOLS_RULE });
+
 const DefaultsSchema = z.strictObject({
   timeouts: TimeoutsSchema.optional(),
   attempts: positiveInt.optional(),
   cpus: positiveNumber.optional(),
   memory_mb: positiveInt.optional(),
   runtime: runtime.optional(),
+  tools: ToolsSchema.optional(),
 });
 
 const SOLUTION_RULE = 'must be a command (a string) or a non-empty list of commands';
@@ -437,6 +442,7 @@ const SampleSchema = z
     cpus: positiveNumber.optional(),
     memory_mb: positiveInt.optional(),
     runtime: runtime.optional(),
+    tools: ToolsSchema.optional(),
   })
   .superRefine((sample, ctx) => {
     if (sample.turns !== undefined && sample.attempts !== undefined && sample.attempts > 1) {
