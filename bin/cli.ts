@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { addBridgeCommands } from './commands/bridge.ts';
 import { addCacheCommands } from './commands/cache.ts';
+import { addCentaurCommand } from './commands/centaur.ts';
 import { addImagesCommands } from './commands/images.ts';
 import { addChatCommand } from './commands/chat.ts';
 import { addCompareCommands } from './commands/compare.ts';
@@ -33,6 +34,7 @@ export function createCli(): Command {
   addRunCommands(program);
   addRescoreCommand(program);
   addChatCommand(program);
+  addCentaurCommand(program);
   addCompareCommands(program);
   addMergeCommand(program);
   addReportCommands(program);

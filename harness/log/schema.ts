@@ -38,12 +38,14 @@ export interface TaskRef {
  * unset): what `resume` resolves again. Where the run is written and how it was started
  * (out, run id, the JUnit, CTRF and comment files, offline) are not part of it.
  */
-export type RunConfigRecord = Omit<UserConfig, 'agent' | 'out' | 'runId' | 'junit' | 'ctrf' | 'prComment' | 'offline' | 'scorer' | 'tasks' | 'filter' | 'paths'> & {
+export type RunConfigRecord = Omit<UserConfig, 'agent' | 'out' | 'runId' | 'junit' | 'ctrf' | 'prComment' | 'offline' | 'scorer' | 'tasks' | 'filter' | 'paths' | 'tools'> & {
   readonly agent: string;
   readonly paths: readonly string[];
   readonly filter?: string;
-  /** Options given as code (a scorer, tasks, a filter function): resume must be handed them again. */
-  readonly inline?: readonly ('scorer' | 'tasks' | 'filter')[];
+  /** The run's host tools files (absolute); tools given in code are listed in `inline`. */
+  readonly tools?: readonly string[];
+  /** Options given as code (a scorer, tasks, a filter function, tools): resume must be handed them again. */
+  readonly inline?: readonly ('scorer' | 'tasks' | 'filter' | 'tools')[];
   /** Written by earlier versions, read on resume: now `incorrectMessage` and `engineGrace`. */
   readonly continueMessage?: string;
   readonly engineGraceSec?: number;
@@ -71,6 +73,10 @@ export interface RunRecord {
   readonly shard?: ShardRecord;
   /** A run joined from shards by `cagebench merge`. */
   readonly mergedFrom?: MergedFromRecord;
+  /** The names of the run's host tools (from `config.tools` and code); a task's own are in its digest. */
+  readonly toolNames?: readonly string[];
+  /** `centaur`: a person worked the task in the sandbox with the agent (`cagebench centaur`); `resume` does not apply. */
+  readonly mode?: 'centaur';
 }
 
 /**
@@ -214,6 +220,8 @@ export interface ResultRecord {
   readonly error?: ErrorRecord;
   /** Model calls, tokens and cost of the final try (agents that need a model). */
   readonly usage?: ModelUsageRecord;
+  /** The grader models' calls, tokens and cost (model_graded scorers) of the final try: never part of `usage`. */
+  readonly graderUsage?: ModelUsageRecord;
   /** Infra errors retried before this result; each is in events.jsonl. */
   readonly retries: number;
   readonly retriedErrors: readonly ErrorRecord[];
@@ -221,6 +229,10 @@ export interface ResultRecord {
   readonly history?: readonly string[];
   /** Things that went oddly without ending the sample, e.g. `no_tools` (the agent's first model request declared no tools). */
   readonly warnings?: readonly WarningRecord[];
+  /** Host tool calls over MCP (the final try), when the sample had host tools. */
+  readonly toolCalls?: ToolCallsRecord;
+  /** A centaur sample (`cagebench centaur`): what the person submitted, their time, their recorded session. */
+  readonly centaur?: CentaurRecord;
   readonly timings: {
     readonly startedAt: string;
     readonly endedAt: string;
@@ -229,6 +241,32 @@ export interface ResultRecord {
     readonly agentMs: number;
     readonly verifierMs: number;
   };
+}
+
+export interface CentaurRecord {
+  /** How it ended: `task submit` (scored) or `task quit` (no score; the result is an error of code CB_CENTAUR_QUIT). */
+  readonly ended: 'submit' | 'quit';
+  /** What `task submit` was given (what an `answer` scorer reads); absent for a quit. */
+  readonly answer?: string;
+  /** From the person's first shell to submit or quit. */
+  readonly timeSpentMs: number;
+  /**
+   * The shell session as `script` recorded it, relative to the sample directory (replay with
+   * `scriptreplay --timing <timing> <typescript>`); `where` it was recorded. `{ error }` says
+   * why there is none (no `script` in the image, the person never opened the shell).
+   */
+  readonly recording: { readonly typescript: string; readonly timing: string; readonly where: 'sandbox' | 'host' } | { readonly error: string };
+}
+
+/** A sample's host tool calls; each one is also a `tool.call` event in events.jsonl. */
+export interface ToolCallsRecord {
+  /** Calls that reached a tool, those with bad arguments included; refused ones aside. */
+  readonly count: number;
+  /** Of those, the ones that ended in a tool error (the tool threw, or its arguments were wrong). */
+  readonly errors: number;
+  readonly byTool: Readonly<Record<string, number>>;
+  /** Calls refused over the tool-call limit (`--tool-limit`). */
+  readonly refused?: number;
 }
 
 export interface WarningRecord {
@@ -302,6 +340,8 @@ export interface SummaryRecord {
   readonly warnings?: Readonly<Record<string, number>>;
   /** Summed over samples; absent when no sample used a model. */
   readonly usage?: ModelUsageRecord;
+  /** The grader models' use (model_graded scorers), summed over samples apart from `usage`; absent when none graded. */
+  readonly graderUsage?: ModelUsageRecord;
   /**
    * Task images this invocation built (bytes: what they add on top of their base images) and
    * removed (--cache-level none|base, --disk-budget); absent when it built and removed none.
