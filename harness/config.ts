@@ -25,6 +25,8 @@ export interface UserConfig {
   /** `provider/model`; only agents that need a model use it. */
   readonly model?: string;
   /** Samples per task. @default 1 */
+  /** `provider/model` of the grader of model_graded scorers that name none. */
+  readonly graderModel?: string;
   readonly epochs?: number;
   /** Attempts per sample (the agent continues after an incorrect one). @default the task's, else 1 */
   readonly attempts?: number;
@@ -163,6 +165,7 @@ export interface ResolvedConfig {
   readonly limit?: number;
   readonly task?: string;
   /** `--shard i/n`, parsed (1 ≤ index ≤ count). */
+  readonly graderModel?: string;
   readonly shard?: Shard;
   readonly out: string;
   readonly runId: string;
@@ -250,6 +253,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     maxErrors: user.maxErrors,
     engineGraceSec: user.engineGrace ?? 600,
     passEnv: user.passEnv ?? [],
+    ...(user.graderModel ? { graderModel: user.graderModel } : {}),
     failUnder: user.failUnder,
     continueMessage: user.incorrectMessage ?? DEFAULT_CONTINUE_MESSAGE,
     junit: user.junit,

@@ -53,6 +53,7 @@ export const RUN_OPTIONS = {
   model: { value: { type: 'string', pattern: ROUTE, rule: 'must look like provider/model, e.g. mock/echo' }, arg: '<provider/model>', description: 'model for agents that need one' },
   modelAliases: { value: { type: 'map', valuePattern: ROUTE, rule: 'must map a model name to provider/model' }, flag: 'model-alias', arg: '<NAME=PROVIDER/MODEL>', description: 'send model NAME elsewhere (repeatable)' },
   epochs: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'samples per task', defaultText: '1' },
+  graderModel: { value: { type: 'string', pattern: ROUTE, rule: 'must look like provider/model, e.g. anthropic/claude-sonnet-4-5' }, arg: '<provider/model>', description: 'grader model of model_graded scorers that name none' },
   attempts: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'attempts per sample (the agent continues after an incorrect one)', defaultText: "the task's, else 1" },
   incorrectMessage: { value: { type: 'string' }, arg: '<text>', description: 'what the agent is told after an incorrect attempt' },
   scorer: { value: { type: 'code', what: 'a scorer function (defineScorer)' }, description: "scores every sample in place of the task's own scorer", noFlag: true },

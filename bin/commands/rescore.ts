@@ -13,7 +13,8 @@ export function addRescoreCommand(program: Command): void {
     .option('-o, --out <dir>', 'where the new run directory goes (default: beside the run)')
     .option('--run-id <id>', 'the new run id (default: a fresh one)')
     .option('--concurrency <n>', 'live sandboxes at once (default: the run\'s)', integer('--concurrency', 1))
-    .action(async (runDir: string, opts: { scorer?: string; taskDir?: string[]; out?: string; runId?: string; concurrency?: number }) => {
+    .option('--grader-model <provider/model>', "grader model of model_graded scorers that name none (default: the run's)")
+    .action(async (runDir: string, opts: { scorer?: string; taskDir?: string[]; out?: string; runId?: string; concurrency?: number; graderModel?: string }) => {
       await report(async () => {
         const { rescore } = await import('../../harness/commands/rescore.ts');
         const abort = new AbortController();
@@ -25,6 +26,7 @@ export function addRescoreCommand(program: Command): void {
             out: opts.out,
             runId: opts.runId,
             concurrency: opts.concurrency,
+            graderModel: opts.graderModel,
             signal: abort.signal,
             log: (line) => process.stderr.write(`cagebench: ${line}\n`),
           });

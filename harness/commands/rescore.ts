@@ -5,18 +5,18 @@
 // the scorer, as the runner calls it. Only the workdir is restored: a verifier that reads
 // state elsewhere (/tmp, $HOME, a service the agent started) may score differently.
 // The result is a new run directory whose run.json names the run it was rescored from.
-import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pLimit from 'p-limit';
 import type { Sandbox, SandboxProvider } from '../../sandboxes/index.ts';
-import { createScorer } from '../../scorers/index.ts';
+import { createScorer, type ScoreContext } from '../../scorers/index.ts';
 import { loadTasks, type ScorerSpec, type Task } from '../../tasks/index.ts';
 import { newRunId, resolveConfig, type ResolvedConfig } from '../config.ts';
 import { CagebenchError, ConfigError, sampleError } from '../errors.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLE_ERRORS } from '../exit-codes.ts';
-import { LOG_VERSION, type AttemptRecord, type ResultRecord, type RunRecord, type SummaryRecord } from '../log/schema.ts';
+import { LOG_VERSION, type AttemptRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type SummaryRecord } from '../log/schema.ts';
 import { readRunDir } from '../log/reader.ts';
 import { EventLog, readJson, samplePaths, writeJsonAtomic } from '../log/writer.ts';
 import { waitHealthy } from '../runner/healthcheck.ts';
@@ -24,7 +24,8 @@ import { withHostEnv } from '../runner/host-env.ts';
 import type { Sample } from '../runner/plan.ts';
 import { buildSummary, disposeProvider, openProvider, type RunOptions } from '../runner/run.ts';
 import { prebuild, prepareTask, sandboxSpec } from '../runner/trial.ts';
-import { checkProviderFits, readRunRecord } from '../runner/validate.ts';
+import { checkGraders, checkProviderFits, readRunRecord } from '../runner/validate.ts';
+import { addUsage, graderClientOf, needsGrader, sampleGrader, type GraderClient } from '../runner/grader.ts';
 import { stageState, type StateManifest } from '../runner/workspace-state.ts';
 import { HARNESS_VERSION } from '../version.ts';
 
@@ -38,6 +39,8 @@ export interface RescoreOptions {
   readonly runId?: string;
   /** Sandboxes at once. @default the run's */
   readonly concurrency?: number;
+  /** `provider/model` of the grader of model_graded scorers that name none. @default the run's `--grader-model` */
+  readonly graderModel?: string;
   readonly signal?: AbortSignal;
   /** Where the sandboxes run (closed when the rescore ends). @default the local Docker engine */
   readonly provider?: RunOptions['provider'];
@@ -178,6 +181,10 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
     jobs.push({ sample: { id: result.sampleId, task, epoch: result.epoch }, result, attempt, tar, manifest, spec: scorerFor ? scorerFor(task) : task.scorer });
   }
 
+  // Grader models of the scorers the samples are rescored with: checked before the new run directory.
+  const graded = jobs.map((j) => ({ ...j.sample.task, scorer: j.spec, turns: undefined }));
+  checkGraders(graded, { graderModel: config.graderModel });
+  const grader = needsGrader(graded) ? graderClientOf(config) : undefined;
   // An engine that does not answer, or a task the provider cannot run as asked, fails before the new run directory.
   const provider = await openProvider(options, config);
   try {
@@ -215,7 +222,7 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
       jobs.map(async (job) => {
         if (interrupted) return;
         await prebuild(job.sample, { config, provider, pools });
-        const result = await slots(() => (interrupted ? undefined : rescoreSample(job, { config, provider, pools, from, newDir, signal: options.signal })));
+        const result = await slots(() => (interrupted ? undefined : rescoreSample(job, { config, provider, pools, from, newDir, signal: options.signal, grader })));
         if (!result) return;
         written.push(result);
         samples.push({
@@ -324,6 +331,7 @@ function configOf(record: RunRecord, options: RescoreOptions, tasks: readonly Ta
     paths: c.paths?.length ? c.paths : tasks.map((t) => t.origin),
     agent: c.agent,
     concurrency: options.concurrency ?? c.concurrency,
+    graderModel: options.graderModel ?? c.graderModel,
     out: options.out ?? '.',
     runId: options.runId ?? newRunId(),
   });
@@ -336,6 +344,7 @@ interface SampleDeps {
   readonly from: string;
   readonly newDir: string;
   readonly signal?: AbortSignal;
+  readonly grader?: GraderClient;
 }
 
 /** One sample: its agent's files and artifacts copied, the workdir restored in a fresh sandbox, the attempt scored again. */
@@ -356,6 +365,19 @@ async function rescoreSample(job: Job, deps: SampleDeps): Promise<ResultRecord |
   const startedAt = performance.now();
   events.append('rescore.start', { sampleId: sample.id, from: old.dir, attempt: attempt.attempt, scorer: job.spec.type });
   const staging = await mkdtemp(join(tmpdir(), 'cagebench-rescore-'));
+  // This rescore's grader calls (model_graded): they replace the original run's in the result.
+  let graderUsage: ModelUsageRecord | undefined;
+  const emit = (type: string, fields: Readonly<Record<string, unknown>>): void => events.append(type, { ...fields, attempt: attempt.attempt });
+  const grading = async (): Promise<Partial<ScoreContext>> => {
+    const changes = attempt.changes;
+    const diff = !changes || 'error' in changes ? undefined : changes.diffFile ? await readFile(join(old.dir, changes.diffFile), 'utf8').catch(() => undefined) : '';
+    return {
+      question: task.instruction,
+      ...(diff === undefined ? {} : { diff }),
+      emit,
+      ...(deps.grader ? { grader: sampleGrader(deps.grader, { sampleId: sample.id, signal: deps.signal, emit, onUsage: (u) => (graderUsage = addUsage(graderUsage, u)) }) } : {}),
+    };
+  };
   try {
     const sandbox = await deps.provider.start(sandboxSpec(sample, config));
     try {
@@ -371,15 +393,17 @@ async function rescoreSample(job: Job, deps: SampleDeps): Promise<ResultRecord |
       await mkdir(outputDir, { recursive: true });
       const scorer = createScorer(job.spec);
       const scoreStarted = performance.now();
-      const score = await deps.pools.scoring(() => scorer({ sandbox, spec: job.spec, answer: attempt.agent.finalMessage, workdir, timeoutMs: scale(task.timeouts.verifierSec), outputDir }));
+      const extra = job.spec.type === 'model_graded' ? await grading() : {};
+      const score = await deps.pools.scoring(() => scorer({ sandbox, spec: job.spec, answer: attempt.agent.finalMessage, workdir, timeoutMs: scale(task.timeouts.verifierSec), outputDir, ...extra }));
       const verifierMs = Math.round(performance.now() - scoreStarted);
       events.append('score', { attempt: attempt.attempt, value: score.value, values: score.values, passed: score.passed, explanation: score.explanation });
       const attempts = result.attempts.map((a) =>
         a.attempt === attempt.attempt ? { ...a, score: score.value, values: score.values, passed: score.passed, explanation: score.explanation, verifierMs } : a,
       );
-      const { passedAttempt: _p, history: _h, ...rest } = result;
+      const { passedAttempt: _p, history: _h, graderUsage: _g, ...rest } = result;
       const rescored: ResultRecord = {
         ...rest,
+        ...(graderUsage ? { graderUsage } : {}),
         outcome: score.passed ? 'pass' : 'fail',
         ...(score.passed ? { passedAttempt: attempt.attempt } : {}),
         score: score.value,
@@ -400,8 +424,8 @@ async function rescoreSample(job: Job, deps: SampleDeps): Promise<ResultRecord |
     }
     const error = sampleError(err);
     events.append('sample.error', { ...error });
-    const { passedAttempt: _p, history: _h, ...rest } = result;
-    const failed: ResultRecord = { ...rest, outcome: 'error', score: undefined, values: undefined, error };
+    const { passedAttempt: _p, history: _h, graderUsage: _g, ...rest } = result;
+    const failed: ResultRecord = { ...rest, ...(graderUsage ? { graderUsage } : {}), outcome: 'error', score: undefined, values: undefined, error };
     await writeJsonAtomic(paths.result, failed);
     return failed;
   } finally {

@@ -25,7 +25,8 @@ import type { RunReporter } from './reporter.ts';
 import { prebuild, runTrial, trialSpec } from './trial.ts';
 import { SandboxSlots, START_AHEAD, StartedAhead } from './start-ahead.ts';
 import { prepareBuilds } from './builds.ts';
-import { checkProviderFits, checkRunInputs, loadSelectedTasks, readRunRecord } from './validate.ts';
+import { checkGraders, checkProviderFits, checkRunInputs, loadSelectedTasks, readRunRecord } from './validate.ts';
+import { graderClientOf, needsGrader } from './grader.ts';
 import { withHostEnv } from './host-env.ts';
 import { preflight } from './preflight.ts';
 import { acpAgent } from '../session/acp-agent.ts';
@@ -95,6 +96,7 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
   const loaded = sharded?.tasks ?? selected;
   // Before run.json: a task that needs a host variable the run does not pass never starts.
   const tasks = withHostEnv(loaded, config);
+  checkGraders(tasks, config);
   const runDir = join(config.out, config.runId);
   if (existsSync(join(runDir, 'run.json'))) {
     throw new ConfigError(`Run directory ${runDir} already holds a run. Finish it with 'cagebench resume ${runDir}', or choose another --run-id.`);
@@ -179,6 +181,7 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
     );
   }
   const tasks = withHostEnv(record.tasks.map((ref) => byId.get(ref.id)!), config);
+  checkGraders(tasks, config);
   const provider = await openProvider(options, config);
   return closingOnError(provider, async () => {
     checkProviderFits(tasks, provider, agent, config.runtime);
@@ -260,6 +263,8 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
       })
     : undefined;
   const pools = { builds: pLimit(config.buildConcurrency), scoring: pLimit(config.concurrency) };
+  // Grader models for model_graded scorers: the run's providers, accounted apart from the agent's.
+  const grader = needsGrader(tasks) && !config.scorer ? graderClientOf(config) : undefined;
   // Task images on Docker: labelled, their use recorded, removed per --cache-level and --disk-budget.
   const images = provider instanceof DockerProvider
     ? await RunImages.create({ engine: provider.engine, store: provider.images, runId: config.runId, cacheLevel: config.cacheLevel, budgetBytes: config.diskBudgetBytes, tasks: todo.map((s) => s.task), note: (line) => reporter.onNote?.(line) })
@@ -341,6 +346,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
           onStart: () => reporter.onSampleStart?.(ref),
           onRetry: (error: ErrorRecord, retry: number) => reporter.onSampleRetry?.(ref, error, retry),
           bridge: bridge && { server: bridge, filter },
+          grader,
           builds,
           engine: breaker,
           images,
@@ -451,7 +457,8 @@ export function buildSummary(
     retries: results.reduce((n, r) => n + r.retries, 0),
     ...engineCounts(results),
     ...warningCounts(results),
-    usage: totalUsage(results),
+    usage: totalUsage(results.map((r) => r.usage)),
+    ...(results.some((r) => r.graderUsage) ? { graderUsage: totalUsage(results.map((r) => r.graderUsage)) } : {}),
     timings: { startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime() },
   };
 }
@@ -476,8 +483,8 @@ function passesByAttempt(results: readonly ResultRecord[]): Record<string, numbe
   return byAttempt;
 }
 
-function totalUsage(results: readonly ResultRecord[]): ModelUsageRecord | undefined {
-  const used = results.flatMap((r) => (r.usage ? [r.usage] : []));
+function totalUsage(usages: readonly (ModelUsageRecord | undefined)[]): ModelUsageRecord | undefined {
+  const used = usages.flatMap((u) => (u ? [u] : []));
   if (!used.length) return undefined;
   const sum = (key: keyof ModelUsageRecord): number => used.reduce((n, u) => n + u[key], 0);
   return {

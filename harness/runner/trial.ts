@@ -11,7 +11,7 @@ import { placeSolution, solutionEnv, SOLVE_COMMAND, type AgentAdapter, type Agen
 import { placeBuilds, type RunBuilds } from './builds.ts';
 import type { RunImages } from '../images/run-images.ts';
 import { identityOf, type FileToWrite, type Identity, type Sandbox, type SandboxProvider, type SandboxSpec } from '../../sandboxes/index.ts';
-import { createScorer, type Score } from '../../scorers/index.ts';
+import { createScorer, type Score, type ScoreContext } from '../../scorers/index.ts';
 import type { ScorerSpec, Solution, Task } from '../../tasks/index.ts';
 import type { TaskTurn } from '../../tasks/task.ts';
 import type { ResolvedConfig } from '../config.ts';
@@ -29,6 +29,7 @@ import { WorkspaceTracker } from './workspace.ts';
 import { waitHealthy } from './healthcheck.ts';
 import type { StartedAhead } from './start-ahead.ts';
 import { collectArtifacts } from './artifacts.ts';
+import { addUsage, sampleGrader, type GraderClient } from './grader.ts';
 
 export interface TrialDeps {
   readonly config: ResolvedConfig;
@@ -47,6 +48,8 @@ export interface TrialDeps {
   readonly bridge?: { readonly server: Bridge; readonly filter?: RequestFilter };
   /** The agent's builds from the cache, when it needs any. */
   readonly builds?: RunBuilds;
+  /** Grader models for model_graded scorers, when a task has one. */
+  readonly grader?: GraderClient;
   /** Holds samples while the engine is gone; says whether an infra error was an outage. */
   readonly engine: EngineBreaker;
   /**
@@ -74,6 +77,8 @@ interface Progress {
   agentMs: number;
   verifierMs: number;
   usage?: ModelUsageRecord;
+  /** model_graded scorers' grader calls, apart from the agent's `usage`. */
+  graderUsage?: ModelUsageRecord;
   warnings?: WarningRecord[];
   /** The engine of the pool the last try ran on. */
   engine?: string;
@@ -549,7 +554,8 @@ async function playStep(sample: Sample, deps: TrialDeps, loop: LoopContext, step
   const scoreStarted = performance.now();
   let score: Score;
   try {
-    score = await deps.pools.scoring(() => scorer({ sandbox, spec, answer: result.finalMessage, workdir, timeoutMs: verifierMs, outputDir }));
+    const grading = spec.type === 'model_graded' && !config.scorer ? await gradingContext(deps, loop, sample, step.tag, changes) : {};
+    score = await deps.pools.scoring(() => scorer({ sandbox, spec, answer: result.finalMessage, workdir, timeoutMs: verifierMs, outputDir, ...grading }));
   } catch (err) {
     const spent = Math.round(performance.now() - scoreStarted);
     progress.verifierMs += spent;
@@ -567,6 +573,21 @@ async function playStep(sample: Sample, deps: TrialDeps, loop: LoopContext, step
     progress.warnings = [...(progress.warnings ?? []), { code: 'reward_out_of_range', message: `${key} ${n}: ${outside.message}` }];
   }
   return { result, score };
+}
+
+/** What a model_graded scorer gets besides the usual: the question, the step's diff, the run's graders, the sample's log. */
+async function gradingContext(deps: TrialDeps, loop: LoopContext, sample: Sample, tag: StepTag, changes: WorkspaceChangesRecord): Promise<Partial<ScoreContext>> {
+  const { events, progress, paths } = loop;
+  const emit = (type: string, fields: Readonly<Record<string, unknown>>): void => events.append(type, { ...fields, ...tag });
+  // A later turn was asked its own prompt.
+  const turnPrompt = 'turn' in tag && tag.turn > 1 ? sample.task.turns?.[tag.turn - 2]?.prompt : undefined;
+  const diff = 'error' in changes ? undefined : changes.diffFile ? await readFile(join(paths.dir, changes.diffFile), 'utf8').catch(() => undefined) : '';
+  return {
+    question: turnPrompt ?? sample.task.instruction,
+    ...(diff === undefined ? {} : { diff }),
+    emit,
+    ...(deps.grader ? { grader: sampleGrader(deps.grader, { sampleId: sample.id, signal: deps.signal, emit, onUsage: (u) => (progress.graderUsage = addUsage(progress.graderUsage, u)) }) } : {}),
+  };
 }
 
 /**
@@ -653,6 +674,7 @@ async function finish(
     ...(turns ? { turns } : {}),
     ...(deciding ? { decidingTurn: deciding.turn } : {}),
     usage: progress.usage,
+    ...(progress.graderUsage ? { graderUsage: progress.graderUsage } : {}),
     error,
     retries: retriedErrors.length,
     retriedErrors,

@@ -14,6 +14,7 @@ import { loadArm } from '../compare/arm.ts';
 import { ConfigError } from '../errors.ts';
 import { LOG_VERSION, type RunRecord } from '../log/schema.ts';
 import { HARNESS_VERSION } from '../version.ts';
+import { graderProblems } from './grader.ts';
 
 
 /**
@@ -109,6 +110,20 @@ export function versionSpecProblem(flag: string, spec: string, options: { readon
     return PLATFORM_SUFFIX.test(spec) ? `${flag} ${spec} is the version of one platform's build, not an agent version; ask for ${spec.replace(/^v/, '').replace(/-.*$/, '')}` : undefined;
   }
   return `${flag} "${spec}" is not a version cagebench knows: use ${forms}`;
+}
+
+/**
+ * Before run.json: every model_graded scorer has a grader model (its own or --grader-model)
+ * from a provider cagebench knows. A run's own scorer (code) replaces the tasks', so then none is needed.
+ */
+export function checkGraders(tasks: readonly Task[], config: Pick<ResolvedConfig, 'graderModel' | 'scorer'>): void {
+  if (config.scorer) return;
+  const problems = graderProblems(tasks, config.graderModel);
+  if (!problems.length) return;
+  throw new ConfigError(
+    `${problems.length === 1 ? 'A model-graded task has' : 'Model-graded tasks have'} no usable grader model:\n  ${problems.join('\n  ')}\n` +
+      'Give the run --grader-model provider/model (or `grader_model:` in a config file), or set `model:` on the scorer.',
+  );
 }
 
 /** How many existing task ids an error about `--task` shows. */

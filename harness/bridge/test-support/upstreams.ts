@@ -72,8 +72,21 @@ const sse = (res: ServerResponse, lines: string[]): void => {
   res.end();
 };
 
+/** What a test may change in an upstream's plain answer. */
+export interface UpstreamOptions {
+  /** The text of a plain answer (not TOOL or REFUSE). @default 'Hello world' */
+  readonly reply?: string;
+}
+
+/** A plain answer's text in two streamed pieces, as a real model streams it. */
+function pieces(reply: string | undefined): [string, string] {
+  if (reply === undefined) return ['Hello', ' world'];
+  const half = Math.ceil(reply.length / 2);
+  return [reply.slice(0, half), reply.slice(half)];
+}
+
 /** POST /v1/chat/completions, streaming as OpenAI does (role chunk, deltas, finish, usage, [DONE]). */
-export function openaiUpstream(): Promise<Upstream> {
+export function openaiUpstream(options: UpstreamOptions = {}): Promise<Upstream> {
   return start((body, _req, res) => {
     const said = lastUserText(body);
     const chunk = (delta: unknown, finish: string | null = null): string =>
@@ -85,7 +98,7 @@ export function openaiUpstream(): Promise<Upstream> {
         ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_up1', type: 'function', function: { name: 'bash', arguments: '{"command": "ls -la"}' } }] }
         : said.includes('REFUSE')
           ? { role: 'assistant', content: null, refusal: 'I cannot help with that.' }
-          : { role: 'assistant', content: 'Hello world' };
+          : { role: 'assistant', content: options.reply ?? 'Hello world' };
       const finish = said.includes('TOOL') ? 'tool_calls' : said.includes('REFUSE') ? 'content_filter' : 'stop';
       const json = JSON.stringify({ id: 'chatcmpl-up', object: 'chat.completion', created: 1700000000, model: body.model, choices: [{ index: 0, message, finish_reason: finish, logprobs: null }], usage: usageBody });
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(json);
@@ -105,12 +118,13 @@ export function openaiUpstream(): Promise<Upstream> {
     if (said.includes('REFUSE')) {
       return sse(res, [chunk({ role: 'assistant', content: null, refusal: '' }), chunk({ refusal: 'I cannot help with that.' }), chunk({}, 'content_filter'), usage, 'data: [DONE]\n\n']);
     }
-    return sse(res, [chunk({ role: 'assistant', content: '' }), chunk({ content: 'Hello' }), chunk({ content: ' world' }), chunk({}, 'stop'), usage, 'data: [DONE]\n\n']);
+    const [first, second] = pieces(options.reply);
+    return sse(res, [chunk({ role: 'assistant', content: '' }), chunk({ content: first }), chunk({ content: second }), chunk({}, 'stop'), usage, 'data: [DONE]\n\n']);
   });
 }
 
 /** POST /v1/messages, streaming as Anthropic does (message_start ... ping ... message_stop). */
-export function anthropicUpstream(): Promise<Upstream> {
+export function anthropicUpstream(options: UpstreamOptions = {}): Promise<Upstream> {
   return start((body, _req, res) => {
     const said = lastUserText(body);
     const ev = (type: string, data: Record<string, unknown>): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -120,7 +134,7 @@ export function anthropicUpstream(): Promise<Upstream> {
     if (body.stream !== true) {
       const content = said.includes('TOOL')
         ? [{ type: 'tool_use', id: 'toolu_up1', name: 'bash', input: { command: 'ls -la' } }]
-        : [{ type: 'text', text: said.includes('REFUSE') ? 'I cannot help with that.' : 'Hello world' }];
+        : [{ type: 'text', text: said.includes('REFUSE') ? 'I cannot help with that.' : options.reply ?? 'Hello world' }];
       const stop = said.includes('TOOL') ? 'tool_use' : said.includes('REFUSE') ? 'refusal' : 'end_turn';
       const json = JSON.stringify({ id: 'msg_up', type: 'message', role: 'assistant', model: body.model, content, stop_reason: stop, stop_sequence: null, usage: { input_tokens: 7, cache_read_input_tokens: 4, cache_creation_input_tokens: 0, output_tokens: 7 } });
       return void res.writeHead(200, { 'content-type': 'application/json' }).end(json);
@@ -142,13 +156,14 @@ export function anthropicUpstream(): Promise<Upstream> {
       ]);
     }
     const text = said.includes('REFUSE') ? 'I cannot help with that.' : null;
+    const [first, second] = pieces(options.reply);
     return sse(res, [
       startMsg,
       ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
       ...(text ? [ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text } })] : [
-        ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hello' } }),
+        ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: first } }),
         ev('ping', {}),
-        ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: ' world' } }),
+        ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: second } }),
       ]),
       ev('content_block_stop', { index: 0 }),
       ...end(text ? 'refusal' : 'end_turn'),
