@@ -80,7 +80,7 @@ samples:
       `${file}: samples[0].turns[0].prompt must be a non-empty string (got "") (line 6)`,
       `${file}: samples[0].turns[1].prompt is missing (it must be a non-empty string) (line 7)`,
       `${file}: samples[0].turns[1].scorer must set exactly one of exists, equals, contains, matches (got none) (line 7)`,
-      `${file}: samples[0].turns[2].scorer.type must be one of command, file, answer, module (got "nope") (line 9)`,
+      `${file}: samples[0].turns[2].scorer.type must be one of command, file, answer, model_graded, module (got "nope") (line 9)`,
       `${file}: samples[0].turns[2].solution must be a command (a string) or a non-empty list of commands (got a list) (line 10)`,
       `${file}: samples[0].turns[2].attempts is not a known field (known fields: prompt, scorer, solution) (line 11)`,
       `${file}: samples[0].turns[3] must be a mapping (got "just a string") (line 12)`,

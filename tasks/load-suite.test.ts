@@ -138,6 +138,20 @@ samples:
     expect(plain!.environment).not.toHaveProperty('runtime');
   });
 
+  it('reads model_graded scorers: one input or a list, partial credit, graders as a count or a list', async () => {
+    const file = await suiteFile(`samples:
+  - id: a
+    instruction: Review it.
+    scorer: { type: model_graded, rubric: Names the bug., input: diff, partial_credit: true, model: mock/g.yaml, graders: 3 }
+  - id: b
+    instruction: Review it.
+    scorer: { type: model_graded, rubric: r, graders: [openai/a, anthropic/b], input: [answer, { file: review.md }], template: "{question}: {submission} ({rubric})" }
+`);
+    const [a, b] = await loadSuite(file);
+    expect(a!.scorer).toEqual({ type: 'model_graded', rubric: 'Names the bug.', model: 'mock/g.yaml', graders: 3, partialCredit: true, input: ['diff'] });
+    expect(b!.scorer).toEqual({ type: 'model_graded', rubric: 'r', graders: ['openai/a', 'anthropic/b'], template: '{question}: {submission} ({rubric})', input: ['answer', { file: 'review.md' }] });
+  });
+
   describe('errors name the file, the field, what is expected and the line', () => {
     it('a runtime that is not a runtime name', async () => {
       const file = await suiteFile(`environment:
@@ -191,7 +205,7 @@ samples:
     instruction: x
     scorer: { type: regex, pattern: "x" }
 `);
-      expect((await loadError(file)).message).toBe(`${file}: samples[0].scorer.type must be one of command, file, answer, module (got "regex") (line 4)`);
+      expect((await loadError(file)).message).toBe(`${file}: samples[0].scorer.type must be one of command, file, answer, model_graded, module (got "regex") (line 4)`);
     });
 
     it('a scorer without a type, or missing', async () => {
@@ -203,8 +217,8 @@ samples:
     instruction: x
 `);
       expect(lines(await loadError(file))).toEqual([
-        `${file}: samples[0].scorer.type is missing (it must be one of command, file, answer, module) (line 4)`,
-        `${file}: samples[1].scorer is missing (it must be a mapping with a type (command, file, answer, module)) (line 5)`,
+        `${file}: samples[0].scorer.type is missing (it must be one of command, file, answer, model_graded, module) (line 4)`,
+        `${file}: samples[1].scorer is missing (it must be a mapping with a type (command, file, answer, model_graded, module)) (line 5)`,
       ]);
     });
 
@@ -224,6 +238,28 @@ samples:
         `${file}: samples[0].scorer must set exactly one of exists, equals, contains, matches (got none) (line 4)`,
         `${file}: samples[1].scorer must set exactly one of includes, equals, matches (got includes and equals) (line 7)`,
         `${file}: samples[2].scorer.matches must be a regular expression that compiles (/(unclosed/: Unterminated group) (got "(unclosed") (line 10)`,
+      ]);
+    });
+
+    it('model_graded scorers: a rubric, grader models as provider/model, known placeholders, inputs', async () => {
+      const file = await suiteFile(`samples:
+  - id: a
+    instruction: x
+    scorer: { type: model_graded, model: gpt-5 }
+  - id: b
+    instruction: x
+    scorer: { type: model_graded, rubric: r, model: mock/a, graders: [mock/b] }
+  - id: c
+    instruction: x
+    scorer: { type: model_graded, rubric: r, template: "{question} {anwser}", input: [answer, { path: f }], graders: 0 }
+`);
+      expect(lines(await loadError(file))).toEqual([
+        `${file}: samples[0].scorer.rubric is missing (it must be a non-empty string) (line 4)`,
+        `${file}: samples[0].scorer.model must be a grader model as provider/model, e.g. anthropic/claude-sonnet-4-5 or mock/grader.yaml (got "gpt-5") (line 4)`,
+        `${file}: samples[1].scorer.graders names the grader models itself: drop \`model\`, or give graders as a count of calls to it (line 7)`,
+        `${file}: samples[2].scorer.graders must be a list of grader models (provider/model) or a count of calls to \`model\` from 1 to 9 (got 0) (line 10)`,
+        `${file}: samples[2].scorer.template may only hold the placeholders {question}, {rubric}, {submission}, {answer}, {files}, {diff} (found {anwser}) (got "{question} {anwser}") (line 10)`,
+        `${file}: samples[2].scorer.input[1] must be answer, diff or {file: PATH} (got a mapping) (line 10)`,
       ]);
     });
 

@@ -130,7 +130,7 @@ describe('loadTasks', () => {
     const err = await loadError(loadTasks([bad, join(root, 's.yaml'), join(root, 'missing'), join(root, 'notes.txt')]));
     expect(lines(err)).toEqual([
       `${bad}: tests/ is missing: a Harbor task needs tests/test.sh, the verifier that writes /logs/verifier/reward.txt or reward.json`,
-      `${join(root, 's.yaml')}: samples[0].scorer.type must be one of command, file, answer, module (got "nope") (line 2)`,
+      `${join(root, 's.yaml')}: samples[0].scorer.type must be one of command, file, answer, model_graded, module (got "nope") (line 2)`,
       `${join(root, 'missing')}: does not exist: expected a Harbor task directory, a folder of them, or a suite .yaml file`,
       `${join(root, 'notes.txt')}: is not a task: expected a Harbor task directory (with task.toml), a folder of them, or a suite .yaml/.yml file`,
     ]);

@@ -314,7 +314,10 @@ const MODEL_ROUTE = /^[^/\s]+\/\S+$/;
 const MODEL_RULE = 'must be a grader model as provider/model, e.g. anthropic/claude-sonnet-4-5 or mock/grader.yaml';
 const graderModel = z.string({ error: MODEL_RULE }).regex(MODEL_ROUTE, { error: MODEL_RULE });
 const GRADED_INPUT_RULE = 'must be answer, diff or {file: PATH}, or a list of them';
-const gradedInput = z.union([z.enum(['answer', 'diff']), z.strictObject({ file: nonEmpty })], { error: GRADED_INPUT_RULE });
+const GRADED_ITEM_RULE = 'must be answer, diff or {file: PATH}';
+const gradedInput = z.union([z.enum(['answer', 'diff']), z.strictObject({ file: nonEmpty })], { error: GRADED_ITEM_RULE });
+const GRADERS_RULE = 'must be a list of grader models (provider/model) or a count of calls to `model` from 1 to 9';
+const graderCount = z.number({ error: GRADERS_RULE }).int({ error: GRADERS_RULE }).min(1, { error: GRADERS_RULE }).max(9, { error: GRADERS_RULE });
 const TEMPLATE_RULE = `may only hold the placeholders ${MODEL_GRADED_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`;
 const ModelGradedScorerSchema = z
   .strictObject({
@@ -322,7 +325,7 @@ const ModelGradedScorerSchema = z
     rubric: nonEmpty,
     model: graderModel.optional(),
     graders: z
-      .union([z.array(graderModel).min(1), z.number().int().min(1).max(9)], { error: 'must be a list of grader models (provider/model) or a count of calls to `model` from 1 to 9' })
+      .union([z.array(graderModel).min(1, { error: GRADERS_RULE }), graderCount], { error: GRADERS_RULE })
       .optional(),
     template: nonEmpty
       .superRefine((template, ctx) => {
