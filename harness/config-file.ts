@@ -109,6 +109,7 @@ function withPathsFrom(dir: string, values: Record<string, unknown>): RunConfigF
   for (const [key, def] of Object.entries(RUN_OPTIONS)) {
     if (out[key] === undefined) continue;
     if (def.value.type === 'path') out[key] = rel(out[key]);
+    if (def.value.type === 'paths') out[key] = (typeof out[key] === 'string' ? [out[key]] : Array.isArray(out[key]) ? out[key] : [out[key]]).map(rel);
   }
   if (Array.isArray(out.paths)) out.paths = out.paths.map(rel);
   const options = out.agentOptions as Record<string, unknown> | undefined;

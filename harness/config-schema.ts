@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { formatField, renderProblem, validate, type FormatContext, type TaskProblem } from '../tasks/index.ts';
 import { ConfigError } from './errors.ts';
 import { flagOf, RUN_OPTIONS, type RunOptionKey, type ValueRule } from './options.ts';
+import { isHostTool } from './tools/define.ts';
 
 function schemaOf(rule: ValueRule): z.ZodType {
   switch (rule.type) {
@@ -37,6 +38,11 @@ function schemaOf(rule: ValueRule): z.ZodType {
     case 'options':
       // Each agent checks its own options when it is created (agents/options.ts).
       return z.record(z.string(), z.unknown());
+    case 'paths': {
+      const error = `must be a file path or a list of them${rule.orCode ? ` (in code, also ${rule.orCode})` : ''}`;
+      const item = z.union([z.string().min(1), z.custom((v) => isHostTool(v))], { error });
+      return z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(item, { error }));
+    }
     case 'path':
       return rule.orFunction ? z.union([z.string().min(1), z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function')], { error: `must be a file path or ${rule.orFunction}` }) : z.string().min(1);
     case 'code':

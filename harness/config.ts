@@ -9,6 +9,7 @@ import { ConfigError } from './errors.ts';
 import { parseSize } from './images/units.ts';
 import type { RunConfigRecord } from './log/schema.ts';
 import type { ScorerFunction, TaskDefinition } from './define.ts';
+import type { HostTool } from './tools/define.ts';
 import type { CompareOptions } from './compare/compare.ts';
 import { parseShard, type Shard } from './runner/shard.ts';
 import { formatEngine, parseEngines, type EngineSpec } from './runner/engines.ts';
@@ -103,6 +104,13 @@ export interface UserConfig {
   readonly costLimit?: number;
   /** Per sample: model calls before the agent is refused. */
   readonly requestLimit?: number;
+  /**
+   * Host tools served to the agent over MCP (harness/tools): tools files (.ts/.js exporting
+   * defineTool() tools) or, in code, the tools themselves. A task's own (suite `tools:`) come on top.
+   */
+  readonly tools?: readonly string[] | readonly (string | HostTool)[];
+  /** Per sample: host tool calls before the agent is refused. */
+  readonly toolLimit?: number;
   /** Refusals regenerated before one reaches the agent. @default 3 */
   readonly retryRefusals?: number;
   /** Record full model request and response bodies in events.jsonl. */
@@ -137,7 +145,7 @@ export interface UserConfig {
 /** What the run's model bridge needs; absent for agents that need no model. */
 export interface BridgeConfig {
   readonly aliases: Readonly<Record<string, string>>;
-  readonly limits: { readonly tokens?: number; readonly costUsd?: number; readonly requests?: number };
+  readonly limits: { readonly tokens?: number; readonly costUsd?: number; readonly requests?: number; readonly toolCalls?: number };
   readonly retryRefusals: number;
   readonly logBodies: boolean;
   readonly filter?: string | RequestFilter;
@@ -151,6 +159,8 @@ export interface ResolvedConfig {
   readonly paths: readonly string[];
   readonly tasks: readonly TaskDefinition[];
   readonly scorer?: ScorerFunction;
+  /** The run's host tools: absolute file paths and tools given in code, loaded before the run (harness/tools/load.ts). */
+  readonly tools: readonly (string | HostTool)[];
   readonly agent: string | AgentAdapter;
   readonly agentName: string;
   readonly agentOptions?: Readonly<Record<string, unknown>>;
@@ -210,9 +220,14 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
   const runId = user.runId ?? newRunId();
   const absolute = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(p));
   const filter = typeof user.filter === 'string' ? resolve(user.filter) : user.filter;
-  const { agent: _agent, out: _out, runId: _runId, junit: _junit, ctrf: _ctrf, prComment: _prComment, offline: _offline, scorer: _scorer, tasks: _tasks, filter: _filter, ...recorded } = user;
+  const { agent: _agent, out: _out, runId: _runId, junit: _junit, ctrf: _ctrf, prComment: _prComment, offline: _offline, scorer: _scorer, tasks: _tasks, filter: _filter, tools: _tools, ...recorded } = user;
   // What was given as code cannot be written to run.json: resume must be handed it again.
-  const inline = (['scorer', 'tasks', 'filter'] as const).filter((k) => (k === 'tasks' ? Boolean(user.tasks?.length) : user[k] !== undefined && typeof user[k] !== 'string'));
+  const tools = (user.tools ?? []).map((t) => (typeof t === 'string' ? resolve(t) : t));
+  const toolFiles = tools.filter((t): t is string => typeof t === 'string');
+  const inline = [
+    ...(['scorer', 'tasks', 'filter'] as const).filter((k) => (k === 'tasks' ? Boolean(user.tasks?.length) : user[k] !== undefined && typeof user[k] !== 'string')),
+    ...(toolFiles.length < tools.length ? (['tools'] as const) : []),
+  ];
   const agentOptions = withAbsoluteSkills(user.agentOptions);
   const paths = (user.paths ?? []).map((p) => resolve(p));
   const agentName = typeof user.agent === 'string' ? user.agent : user.agent.name;
@@ -223,6 +238,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
       agent: agentName,
       paths,
       ...(typeof filter === 'string' ? { filter } : {}),
+      ...(toolFiles.length ? { tools: toolFiles } : {}),
       prices: absolute(user.prices),
       baseline: absolute(user.baseline),
       ...(agentOptions ? { agentOptions } : {}),
@@ -232,6 +248,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     paths,
     tasks: user.tasks ?? [],
     ...(user.scorer ? { scorer: user.scorer } : {}),
+    tools,
     agent: user.agent,
     agentName,
     ...(agentOptions ? { agentOptions } : {}),
@@ -267,7 +284,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     offline: user.offline ?? process.env.CAGEBENCH_OFFLINE === '1',
     bridge: {
       aliases: user.modelAliases ?? {},
-      limits: { tokens: user.tokenLimit, costUsd: user.costLimit, requests: user.requestLimit },
+      limits: { tokens: user.tokenLimit, costUsd: user.costLimit, requests: user.requestLimit, toolCalls: user.toolLimit },
       retryRefusals: user.retryRefusals ?? 3,
       logBodies: user.logModelBodies ?? false,
       filter,

@@ -16,10 +16,12 @@ export { checkTasks, type CheckOptions, type CheckResult, type TaskProblem } fro
 export { resolveConfig, type UserConfig, type ResolvedConfig } from './config.ts';
 export { defineConfig, defineTask, defineScorer, defineFilter, type CagebenchConfig, type TaskDefinition, type TaskScorer, type ScorerFunction } from './define.ts';
 export { checkRunOptions, runOptionProblems } from './config-schema.ts';
+export { defineTool, isHostTool, type HostTool, type ToolContext, type ToolDefinition, type ToolResult } from './tools/define.ts';
+export { loadToolsFile } from './tools/load.ts';
 export { RUN_OPTIONS, type OptionDef, type RunOptionKey } from './options.ts';
 export { versionSpecProblem } from './runner/validate.ts';
 export { loadRunConfigFile, findConfigFile, mergeRunConfig, CONFIG_FILE_NAMES, type RunConfigFile } from './config-file.ts';
-export type { ResultRecord, RunRecord, SummaryRecord, AttemptRecord, ErrorRecord, Outcome } from './log/schema.ts';
+export type { ResultRecord, RunRecord, SummaryRecord, AttemptRecord, ErrorRecord, Outcome, ToolCallsRecord } from './log/schema.ts';
 export { bridgeServe, type BridgeServeOptions } from './commands/bridge-serve.ts';
 export { createBridge, baseUrls, type Bridge, type BridgeSession, type SessionOptions } from './bridge/index.ts';
 export { downloadAgents, listCache, cleanCache, hostPlatform, type DownloadOptions } from './commands/agent-cache.ts';

@@ -21,6 +21,8 @@ export type ValueRule =
   | { readonly type: 'map'; readonly valuePattern?: RegExp; readonly rule?: string }
   /** Agent options: a mapping checked by the agent's own schema; the flag repeats as key=value. */
   | { readonly type: 'options' }
+  /** File paths, each relative to the config file that gives it (one alone may be a string); the flag repeats. In a TS/JS config or the API, an item may be code. */
+  | { readonly type: 'paths'; readonly orCode?: string }
   /** A path, relative to the config file that gives it; or, in a TS/JS config, a function. */
   | { readonly type: 'path'; readonly orFunction?: string }
   /** Only in a TS/JS config or the API: a value no flag or YAML can hold. */
@@ -79,6 +81,8 @@ export const RUN_OPTIONS = {
   tokenLimit: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'per sample: tokens before the agent is refused (outcome error, kind limit)' },
   costLimit: { value: { type: 'number', positive: true, rule: 'must be USD > 0' }, arg: '<usd>', description: 'per sample: USD before the agent is refused' },
   requestLimit: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'per sample: model calls before the agent is refused' },
+  tools: { value: { type: 'paths', orCode: 'tools made with defineTool()' }, arg: '<file>', description: 'a .ts/.js file exporting host tools (defineTool), served to the agent over MCP (repeatable)' },
+  toolLimit: { value: { type: 'int', min: 1 }, arg: '<n>', description: 'per sample: host tool calls before the agent is refused (outcome error, kind limit)' },
   retryRefusals: { value: { type: 'int', min: 0 }, arg: '<n>', description: 'regenerate a refusal up to N times', defaultText: '3' },
   logModelBodies: { value: { type: 'boolean' }, description: 'record full model requests and responses in events.jsonl' },
   filter: { value: { type: 'path', orFunction: 'a filter function (defineFilter)' }, arg: '<file>', description: 'a JS/TS module exporting filter(request, ctx), run on every model call' },
@@ -126,7 +130,7 @@ type RuleValue<R> = R extends { type: 'choice'; choices: readonly (infer C)[] }
     ? number
     : R extends { type: 'boolean' }
       ? boolean
-      : R extends { type: 'list' }
+      : R extends { type: 'list' | 'paths' }
         ? readonly string[]
         : R extends { type: 'map' }
           ? Readonly<Record<string, string>>

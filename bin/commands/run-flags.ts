@@ -16,7 +16,7 @@ export function addRunFlags(command: Command, only?: readonly RunOptionKey[]): C
     const rule = def.value;
     if (rule.type === 'choice') option.choices(rule.choices);
     else if (rule.type === 'int' || rule.type === 'number') option.argParser(toNumber);
-    else if (rule.type === 'list') option.argParser((v: string, prev: string[] = []) => [...prev, v]);
+    else if (rule.type === 'list' || rule.type === 'paths') option.argParser((v: string, prev: string[] = []) => [...prev, v]);
     else if (rule.type === 'map') option.argParser(keyValue);
     else if (rule.type === 'options') option.argParser(agentOption);
     command.addOption(option);

@@ -28,6 +28,8 @@ import { prepareBuilds } from './builds.ts';
 import { checkGraders, checkProviderFits, checkRunInputs, loadSelectedTasks, readRunRecord } from './validate.ts';
 import { graderClientOf, needsGrader } from './grader.ts';
 import { withHostEnv } from './host-env.ts';
+import { loadRunTools, type RunTools } from '../tools/load.ts';
+import type { HostTool } from '../tools/define.ts';
 import { preflight } from './preflight.ts';
 import { acpAgent } from '../session/acp-agent.ts';
 import { EngineBreaker } from './engine-breaker.ts';
@@ -96,6 +98,8 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
   const loaded = sharded?.tasks ?? selected;
   // Before run.json: a task that needs a host variable the run does not pass never starts.
   const tasks = withHostEnv(loaded, config);
+  // Host tools load before anything starts: a bad tools file fails the run here.
+  const tools = await loadRunTools(config.tools, tasks);
   checkGraders(tasks, config);
   const runDir = join(config.out, config.runId);
   if (existsSync(join(runDir, 'run.json'))) {
@@ -113,11 +117,12 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
       createdAt: new Date().toISOString(),
       harness: { name: 'cagebench', version: HARNESS_VERSION, node: process.version },
       config: config.record,
+      ...(tools.run.length ? { toolNames: tools.run.map((t) => t.name) } : {}),
       tasks: tasks.map((t) => ({ id: t.id, suite: t.suite, origin: t.origin, digest: t.digest })),
       ...(sharded ? { shard: sharded.record } : {}),
     };
     await writeJsonAtomic(join(runDir, 'run.json'), record);
-    return execute(config, agent, tasks, runDir, provider, options, record.shard);
+    return execute(config, agent, tasks, runDir, provider, options, tools, record.shard);
   });
 }
 
@@ -136,6 +141,8 @@ export interface ResumeOverrides {
   readonly scorer?: ScorerFunction;
   readonly tasks?: readonly TaskDefinition[];
   readonly filter?: RequestFilter;
+  /** Host tools given in code (run.json holds only tools files). */
+  readonly tools?: readonly HostTool[];
 }
 
 /** Finish a run: samples with a result.json are skipped; changed tasks are refused. */
@@ -154,6 +161,7 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
     ...(options.scorer && { scorer: options.scorer }),
     ...(options.tasks && { tasks: options.tasks }),
     ...(options.filter && { filter: options.filter }),
+    ...(options.tools && { tools: [...(c.tools ?? []), ...options.tools] }),
     agent: options.agent ?? c.agent,
     concurrency: options.concurrency ?? (options.engines ? undefined : c.concurrency),
     engines: options.engines ?? c.engines,
@@ -181,6 +189,7 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
     );
   }
   const tasks = withHostEnv(record.tasks.map((ref) => byId.get(ref.id)!), config);
+  const tools = await loadRunTools(config.tools, tasks);
   checkGraders(tasks, config);
   const provider = await openProvider(options, config);
   return closingOnError(provider, async () => {
@@ -188,7 +197,7 @@ export async function resume(runDir: string, options: RunOptions & ResumeOverrid
     // A killed process leaves its sandboxes behind: remove them before going on.
     await provider.sweep?.(record.runId);
     // A shard stays that shard: run.json's tasks are its own.
-    return execute(config, agent, tasks, runDir, provider, options, record.shard);
+    return execute(config, agent, tasks, runDir, provider, options, tools, record.shard);
   });
 }
 
@@ -224,7 +233,7 @@ function selectTasks(tasks: Task[], config: ResolvedConfig): Task[] {
 }
 
 /** Run the samples not yet done, on the provider the caller opened (and checked) already; closes it. */
-async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: readonly Task[], runDir: string, provider: SandboxProvider, options: RunOptions, shard?: ShardRecord): Promise<RunOutcome> {
+async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: readonly Task[], runDir: string, provider: SandboxProvider, options: RunOptions, tools: RunTools, shard?: ShardRecord): Promise<RunOutcome> {
   const reporter = options.reporter ?? {};
   const startedAt = new Date();
   const all = planSamples(tasks, config.epochs);
@@ -346,6 +355,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
           onStart: () => reporter.onSampleStart?.(ref),
           onRetry: (error: ErrorRecord, retry: number) => reporter.onSampleRetry?.(ref, error, retry),
           bridge: bridge && { server: bridge, filter },
+          tools,
           grader,
           builds,
           engine: breaker,

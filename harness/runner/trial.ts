@@ -18,7 +18,7 @@ import type { ResolvedConfig } from '../config.ts';
 import { CagebenchError, sampleError } from '../errors.ts';
 import { fullJitter, sleep } from '../backoff.ts';
 import type { EngineBreaker } from './engine-breaker.ts';
-import type { AttemptRecord, ErrorRecord, ModelUsageRecord, ResultRecord, TurnRecord, WarningRecord, WorkspaceChangesRecord } from '../log/schema.ts';
+import type { AttemptRecord, ErrorRecord, ModelUsageRecord, ResultRecord, ToolCallsRecord, TurnRecord, WarningRecord, WorkspaceChangesRecord } from '../log/schema.ts';
 import { baseUrls, type Bridge, type RequestFilter, type SessionTotals } from '../bridge/index.ts';
 import { LOG_VERSION } from '../log/schema.ts';
 import { mockSolves, shellQuote } from '../models/providers/mock.ts';
@@ -29,6 +29,7 @@ import { WorkspaceTracker } from './workspace.ts';
 import { waitHealthy } from './healthcheck.ts';
 import type { StartedAhead } from './start-ahead.ts';
 import { collectArtifacts } from './artifacts.ts';
+import type { RunTools } from '../tools/load.ts';
 import { addUsage, sampleGrader, type GraderClient } from './grader.ts';
 
 export interface TrialDeps {
@@ -48,6 +49,8 @@ export interface TrialDeps {
   readonly bridge?: { readonly server: Bridge; readonly filter?: RequestFilter };
   /** The agent's builds from the cache, when it needs any. */
   readonly builds?: RunBuilds;
+  /** Host tools, served to the sample's agent over MCP through the bridge (a task's own on top of the run's). */
+  readonly tools?: RunTools;
   /** Grader models for model_graded scorers, when a task has one. */
   readonly grader?: GraderClient;
   /** Holds samples while the engine is gone; says whether an infra error was an outage. */
@@ -77,6 +80,8 @@ interface Progress {
   agentMs: number;
   verifierMs: number;
   usage?: ModelUsageRecord;
+  /** Host tool calls, when the sample had host tools. */
+  toolCalls?: ToolCallsRecord;
   /** model_graded scorers' grader calls, apart from the agent's `usage`. */
   graderUsage?: ModelUsageRecord;
   warnings?: WarningRecord[];
@@ -267,13 +272,16 @@ async function inSandbox({ sample, deps, events, progress, paths }: TryContext, 
   // After the set-up, which may have installed the agent itself (`--agent-version auto|sandbox`).
   const installed = deps.builds ? await placeBuilds(sandbox, deps.builds, identity, (type, fields) => events.append(type, fields)) : undefined;
   progress.environmentMs = Math.round(performance.now() - envStarted);
+  const hostTools = deps.tools?.forTask(task) ?? [];
   const session = bridge?.server.open({
     sampleId: sample.id,
+    taskId: task.id,
     model: config.model!,
     // The agent's role models (e.g. Claude Code's haiku) under the names it sends; the user's own aliases win.
     aliases: { ...deps.agent.modelAliases, ...config.bridge.aliases },
     limits: config.bridge.limits,
     filter: bridge.filter,
+    ...(hostTools.length ? { tools: hostTools } : {}),
     solution: await solutionCommand(task, sandbox, config.model),
     onEvent: ({ type, ...fields }) => events.append(type, fields),
   });
@@ -281,7 +289,9 @@ async function inSandbox({ sample, deps, events, progress, paths }: TryContext, 
   const workspace = new WorkspaceTracker({ sandbox, root: workdir ?? cwd, sampleDir: paths.dir, owner: identity, emit: (type, fields) => events.append(type, fields) });
   try {
     const endpoint = sandbox.endpoint && `http://${sandbox.endpoint.host}:${sandbox.endpoint.port}`;
-    const model = session && endpoint ? { model: config.model!, token: session.token, baseUrls: baseUrls(endpoint) } : undefined;
+    // Host tools are the bridge's `/mcp`, at the address the sandbox reaches it by, with the sample's token.
+    const mcp = hostTools.length && session && endpoint ? { hostTools: { url: `${endpoint}/mcp`, headers: { Authorization: `Bearer ${session.token}` } } } : {};
+    const model = session && endpoint ? { model: config.model!, token: session.token, baseUrls: baseUrls(endpoint), ...mcp } : undefined;
     await attemptsLoop(sample, deps, { sandbox, workdir, workspace, events, progress, paths, model, totals: () => session?.totals, installed, identity });
     if (task.artifacts?.length) await collectArtifacts(sandbox, task.artifacts, paths.artifacts, (type, fields) => events.append(type, fields));
   } finally {
@@ -289,9 +299,15 @@ async function inSandbox({ sample, deps, events, progress, paths }: TryContext, 
     if (session) {
       bridge!.server.closeSession(session);
       progress.usage = usageRecord(session.totals);
+      if (session.totals.toolCalls) progress.toolCalls = session.totals.toolCalls;
       if (session.warnings.length) progress.warnings = [...(progress.warnings ?? []), ...session.warnings];
     }
   }
+}
+
+/** What a limit refused: host tool calls, or model calls. */
+function refusedCalls(limit: string): string {
+  return limit.startsWith('tool-call') ? 'tool calls' : 'model calls';
 }
 
 function usageRecord(t: SessionTotals): ModelUsageRecord {
@@ -521,7 +537,7 @@ async function playStep(sample: Sample, deps: TrialDeps, loop: LoopContext, step
   } catch (err) {
     // An agent that failed because the bridge refused it more calls hit its limit.
     const limit = limitExceeded();
-    if (limit) throw new CagebenchError('CB_LIMIT', 'limit', `${sample.id}: ${limit}; the agent was refused further model calls`, { cause: err });
+    if (limit) throw new CagebenchError('CB_LIMIT', 'limit', `${sample.id}: ${limit}; the agent was refused further ${refusedCalls(limit)}`, { cause: err });
     throw err;
   }
   const agentMs = Math.round(performance.now() - agentStarted);
@@ -540,7 +556,7 @@ async function playStep(sample: Sample, deps: TrialDeps, loop: LoopContext, step
   const limit = limitExceeded();
   if (limit) {
     step.record({ passed: false, ...ran, changes });
-    throw new CagebenchError('CB_LIMIT', 'limit', `${sample.id}: ${limit}; the agent was refused further model calls`);
+    throw new CagebenchError('CB_LIMIT', 'limit', `${sample.id}: ${limit}; the agent was refused further ${refusedCalls(limit)}`);
   }
   if (!step.scorer) {
     step.record({ ...ran, changes });
@@ -680,6 +696,7 @@ async function finish(
     retriedErrors,
     ...(history.length ? { history } : {}),
     ...(progress.warnings?.length ? { warnings: progress.warnings } : {}),
+    ...(progress.toolCalls ? { toolCalls: progress.toolCalls } : {}),
     timings: {
       startedAt: startedAt.toISOString(),
       endedAt: endedAt.toISOString(),

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { importUserModule } from '../../scorers/index.ts';
+import type { Task } from '../../tasks/index.ts';
 import { ConfigError } from '../errors.ts';
 import { isHostTool, type HostTool } from './define.ts';
 
@@ -39,10 +40,10 @@ export async function loadToolsFile(file: string): Promise<HostTool[]> {
 }
 
 /** Tools from files and tool objects, in order; two tools with one name are an error. */
-export async function loadTools(sources: readonly ToolSource[], where = 'the run options'): Promise<HostTool[]> {
+export async function loadTools(sources: readonly ToolSource[], where = 'the run options', load: (file: string) => Promise<readonly HostTool[]> = loadToolsFile): Promise<HostTool[]> {
   const all: { tool: HostTool; from: string }[] = [];
   for (const source of sources) {
-    if (typeof source === 'string') for (const tool of await loadToolsFile(source)) all.push({ tool, from: resolve(source) });
+    if (typeof source === 'string') for (const tool of await load(source)) all.push({ tool, from: resolve(source) });
     else if (isHostTool(source)) all.push({ tool: source, from: where });
     else throw new ConfigError(`${where}: tools must be file paths or tools made with defineTool() (got ${describe(source)}).`);
   }
@@ -62,6 +63,31 @@ export async function loadTools(sources: readonly ToolSource[], where = 'the run
 export function mergeTools(run: readonly HostTool[], task: readonly HostTool[]): HostTool[] {
   const names = new Set(task.map((t) => t.name));
   return [...run.filter((t) => !names.has(t.name)), ...task];
+}
+
+/** A run's host tools: its own, and each task's (suite `tools:`) on top. */
+export interface RunTools {
+  /** The run's own tools (`tools` in the run options). */
+  readonly run: readonly HostTool[];
+  /** What a sample of `task` is served. */
+  forTask(task: Pick<Task, 'id' | 'tools'>): readonly HostTool[];
+}
+
+/** Load the run's tools and every task's, each file once: every problem before any sandbox starts. */
+export async function loadRunTools(sources: readonly ToolSource[], tasks: readonly Pick<Task, 'id' | 'tools'>[]): Promise<RunTools> {
+  const files = new Map<string, Promise<HostTool[]>>();
+  const load = (file: string): Promise<HostTool[]> => {
+    const path = resolve(file);
+    let found = files.get(path);
+    if (!found) files.set(path, (found = loadToolsFile(path)));
+    return found;
+  };
+  const run = await loadTools(sources, 'the run options', load);
+  const byTask = new Map<string, HostTool[]>();
+  for (const task of tasks) {
+    if (task.tools?.length) byTask.set(task.id, mergeTools(run, await loadTools(task.tools, `task ${task.id}`, load)));
+  }
+  return { run, forTask: (task) => byTask.get(task.id) ?? run };
 }
 
 function uniqueTools(tools: readonly HostTool[], path: string): HostTool[] {
