@@ -1,7 +1,7 @@
 // The define* helpers of the public API: identities that give a config file or a program
 // completion and type errors, and the one place tasks written in code become tasks.
 import type { ModuleScorerContext, ModuleScorerResult } from '../scorers/index.ts';
-import { digestTask, suiteTasks, TaskLoadError, type Task } from '../tasks/index.ts';
+import { digestTask, suiteTasks, TaskLoadError, type GradedInput, type Task } from '../tasks/index.ts';
 import type { RequestFilter } from './bridge/session.ts';
 import type { UserConfig } from './config.ts';
 
@@ -33,6 +33,15 @@ export type TaskScorer =
   | { readonly type: 'command'; readonly command: string }
   | { readonly type: 'file'; readonly path: string; readonly exists?: boolean; readonly equals?: string; readonly contains?: string; readonly matches?: string }
   | { readonly type: 'answer'; readonly includes?: string; readonly equals?: string; readonly matches?: string; readonly ignore_case?: boolean }
+  | {
+      readonly type: 'model_graded';
+      readonly rubric: string;
+      readonly model?: string;
+      readonly graders?: readonly string[] | number;
+      readonly template?: string;
+      readonly partial_credit?: boolean;
+      readonly input?: GradedInput | readonly GradedInput[];
+    }
   | { readonly type: 'module'; readonly path: string; readonly export?: string; readonly options?: Readonly<Record<string, unknown>> }
   | ScorerFunction;
 
