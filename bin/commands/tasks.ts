@@ -12,7 +12,8 @@ export function addTaskCommands(program: Command): void {
     .option('--task <glob>', 'only tasks whose id matches')
     .option('--concurrency <n>', 'live sandboxes at once', integer('--concurrency', 1))
     .option('--out <dir>', 'where the oracle and nop runs go (default: a temp dir)')
-    .action(async (paths: string[], opts: { oracle?: boolean; task?: string; concurrency?: number; out?: string }) => {
+    .option('--grader-model <provider/model>', 'with --oracle: grader model of model_graded scorers that name none')
+    .action(async (paths: string[], opts: { oracle?: boolean; task?: string; concurrency?: number; out?: string; graderModel?: string }) => {
       await report(async () => {
         const { checkTasks } = await import('../../harness/index.ts');
         const abort = new AbortController();

@@ -17,6 +17,8 @@ export interface CheckOptions extends RunOptions {
   /** Where the oracle and nop runs are written. @default a new temp directory */
   readonly out?: string;
   readonly task?: string;
+  /** With `oracle`: the grader model of model_graded scorers that name none (`--grader-model`). */
+  readonly graderModel?: string;
 }
 
 export interface TaskProblem {
@@ -47,7 +49,7 @@ export async function checkTasks(paths: readonly string[], options: CheckOptions
   const copies = await copyProblems(tasks);
   if (!options.oracle) return { tasks, keys, problems: copies, runs: [] };
   const out = options.out ?? (await mkdtemp(join(tmpdir(), 'cagebench-check-')));
-  const base = { paths, task: options.task, concurrency: options.concurrency, out, retries: 1 };
+  const base = { paths, task: options.task, concurrency: options.concurrency, out, retries: 1, graderModel: options.graderModel };
   const oracle = await run({ ...base, agent: 'oracle', runId: `check-oracle-${Date.now()}` }, options);
   if (oracle.summary.status === 'interrupted') return { tasks, keys, problems: copies, runs: [oracle] };
   const nop = await run({ ...base, agent: 'nop', runId: `check-nop-${Date.now()}` }, options);
