@@ -74,6 +74,11 @@ export function summaryTable(summary: SummaryRecord, runDir: string): string {
     const u = summary.usage;
     rows.push(['model use', `${u.requests} call(s), ${u.inputTokens} in / ${u.outputTokens} out tokens (${u.cacheReadTokens} cached), $${u.costUsd.toFixed(4)}`]);
   }
+  if (summary.graderUsage) {
+    // The model_graded scorers' graders, never counted as the agent's model use.
+    const g = summary.graderUsage;
+    rows.push(['grader use', `${g.requests} call(s), ${g.inputTokens} in / ${g.outputTokens} out tokens, $${g.costUsd.toFixed(4)}`]);
+  }
   if (summary.images) {
     const i = summary.images;
     rows.push(['task images', `${i.built} built (${formatBytes(i.bytesBuilt)}), ${i.pruned} removed (${formatBytes(i.bytesPruned)} freed)`]);

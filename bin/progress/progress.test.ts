@@ -95,6 +95,14 @@ describe('progress', () => {
     expect(summaryTable(summary, '/runs/r1')).not.toContain('passes by attempt');
   });
 
+  it('shows the graders\' model use apart from the agent\'s', () => {
+    const use = (requests: number, costUsd: number) => ({ requests, inputTokens: 100 * requests, outputTokens: 10 * requests, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, costUsd });
+    const table = summaryTable({ ...summary, usage: use(4, 0.02), graderUsage: use(2, 0.001) }, '/runs/r1');
+    expect(table).toMatch(/model use +4 call\(s\), 400 in \/ 40 out tokens \(0 cached\), \$0\.0200/);
+    expect(table).toMatch(/grader use +2 call\(s\), 200 in \/ 20 out tokens, \$0\.0010/);
+    expect(summaryTable(summary, '/runs/r1')).not.toContain('grader use');
+  });
+
   it('on a terminal narrower than the live block: every redrawn line fits, so a redraw erases all of it (issue 12)', () => {
     const out = stream(true);
     out.columns = 30;
