@@ -27,6 +27,7 @@ describe('run flags come from the option table', () => {
   it('values arrive under the option keys, typed: numbers, lists, maps and agent options', () => {
     const values = parse(['--epochs', '3', '--fail-under', '0.5', '--pass-env', 'A', '--pass-env', 'B', '--model-alias', 'x=mock/echo', '--agent-opt', 'debug=true', '--offline', '--build-concurrency', '1']);
     expect(values).toEqual({ epochs: 3, failUnder: 0.5, passEnv: ['A', 'B'], modelAliases: { x: 'mock/echo' }, agentOptions: { debug: true }, offline: true, buildConcurrency: 1 });
+    expect(parse(['--tools', 'a.ts', '--tools', 'b.js', '--tool-limit', '5'])).toEqual({ tools: ['a.ts', 'b.js'], toolLimit: 5 });
   });
 
   it('every bad flag is reported at once, by its flag, with what is allowed and what was given', () => {
