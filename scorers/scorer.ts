@@ -60,7 +60,7 @@ export interface GradeResponse {
 
 export type Scorer = (ctx: ScoreContext) => Promise<Score>;
 
-export type ScoreErrorCode = 'CB_REWARD_MISSING' | 'CB_REWARD_INVALID' | 'CB_SCORER_TIMEOUT' | 'CB_SCORER_FAILED' | 'CB_GRADER_INVALID';
+export type ScoreErrorCode = 'CB_REWARD_MISSING' | 'CB_REWARD_INVALID' | 'CB_SCORER_TIMEOUT' | 'CB_SCORER_FAILED' | 'CB_GRADER_INVALID' | 'CB_GRADER_FAILED';
 
 /**
  * Scoring could not produce a score. This is never a fail: the sample is an error of this

@@ -102,6 +102,31 @@ describe('grader calls to servers speaking the real wire formats', () => {
   });
 });
 
+describe('grader calls that fail', () => {
+  it('a call that can never work (a missing mock script, a 401) is not infra: the agent is not run again', async () => {
+    const { score } = await grade(createGraderClient(), { rubric: 'r', model: 'mock//nonexistent/grader.yaml' });
+    expect(score).toBeInstanceOf(ScoreError);
+    expect(score).toMatchObject({ code: 'CB_GRADER_FAILED', kind: 'task' });
+    expect((score as Error).message).toMatch(/^grader model mock\/\/nonexistent\/grader\.yaml: mock script "\/nonexistent\/grader\.yaml" not found/);
+
+    await using up = await openaiUpstream({ reply: 'GRADE: C' });
+    up.failures.push({ status: 401 });
+    const client = createGraderClient({ providers: createProviders({ openai: { baseURL: `${up.url}/v1`, apiKey: 'wrong' } }) });
+    expect((await grade(client, { rubric: 'r', model: 'openai/g' })).score).toMatchObject({ code: 'CB_GRADER_FAILED', kind: 'task' });
+    expect(up.requests).toHaveLength(1); // a 401 is not retried
+  });
+
+  it('an upstream still failing after the retries is infra: the sample may run again', async () => {
+    await using up = await openaiUpstream({ reply: 'GRADE: C' });
+    for (let i = 0; i < 6; i++) up.failures.push({ status: 503 });
+    const client = createGraderClient({ providers: createProviders({ openai: { baseURL: `${up.url}/v1`, apiKey: 'k' } }), sleep: noSleep });
+    const { score, events } = await grade(client, { rubric: 'r', model: 'openai/g' });
+    expect(score).toMatchObject({ code: 'CB_SCORER_FAILED', kind: 'infra' });
+    expect(events.filter((e) => e.type === 'grader.retry')).toHaveLength(5);
+    expect(up.requests).toHaveLength(6);
+  });
+});
+
 describe('grader models checked before a run', () => {
   const task = (scorer: Task['scorer'], id = 't1'): Task => ({ id, origin: `/suite.yaml`, scorer }) as unknown as Task;
 

@@ -6,11 +6,12 @@ import { modelCall, type CallDeps, type CallRecord } from '../bridge/call.ts';
 import { priceTable, type PriceTable } from '../bridge/pricing.ts';
 import { BridgeSession } from '../bridge/session.ts';
 import { collect, ZERO_USAGE, type ModelRequest } from '../models/canonical.ts';
-import type { ModelProvider } from '../models/provider.ts';
+import { UpstreamError, type ModelProvider } from '../models/provider.ts';
+import { isRetryable } from '../bridge/retry.ts';
 import { createProviders } from '../models/providers/index.ts';
 import type { ResolvedConfig } from '../config.ts';
 import type { ModelUsageRecord } from '../log/schema.ts';
-import type { GradeRequest, GradeResponse, Grader } from '../../scorers/index.ts';
+import { ScoreError, type GradeRequest, type GradeResponse, type Grader } from '../../scorers/index.ts';
 import type { ScorerSpec, Task } from '../../tasks/index.ts';
 
 /** A grader's reply is a verdict and a paragraph: more is never needed. */
@@ -93,11 +94,26 @@ export function sampleGrader(client: GraderClient, sample: { readonly sampleId: 
   return {
     defaultModel: client.defaultModel,
     async grade(request) {
-      const { usageRecord, ...reply } = await client.grade(request, { sampleId: sample.sampleId, signal: sample.signal, onEvent: sample.emit });
+      const { usageRecord, ...reply } = await client.grade(request, { sampleId: sample.sampleId, signal: sample.signal, onEvent: sample.emit }).catch((err: unknown) => {
+        throw graderError(request.model, err);
+      });
       sample.onUsage(usageRecord);
       return reply;
     },
   };
+}
+
+/**
+ * A grader call that failed after the bridge's retries. One that may work later (a 5xx, a
+ * 429, a dropped connection) is `infra`, so the sample runs again; one that never will (a
+ * 401, an unknown model, a missing mock script) is not: every sample would fail alike, and
+ * running the agent again would only spend its cost.
+ */
+function graderError(model: string, err: unknown): unknown {
+  if (!(err instanceof UpstreamError)) return err;
+  const message = `grader model ${model}: ${err.message}${err.options.body ? ` (${err.options.body.slice(0, 300)})` : ''}`;
+  if (isRetryable(err)) return new ScoreError('CB_SCORER_FAILED', 'infra', message, { cause: err });
+  return new ScoreError('CB_GRADER_FAILED', 'task', `${message}; check the grader model's name and its provider's key and base URL`, { cause: err });
 }
 
 /** Two usage records added up (cost without float dust). */
