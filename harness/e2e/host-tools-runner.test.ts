@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { withTaskOptions, type AgentAdapter, type AttemptContext } from '../../agents/index.ts';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
-import { defineTool, run, type RunRecord } from '../index.ts';
+import { defineTool, resume, run, type RunRecord } from '../index.ts';
 import { FIXTURES, leftovers, outDir, results, sampleEvents } from './support.ts';
 
 const alwaysFails = defineTool({ name: 'always_fails', description: 'Fails', parameters: z.object({}), run: () => Promise.reject(new Error('broken on purpose')) });
@@ -80,6 +80,9 @@ describe('host tools in a run', () => {
     const record = JSON.parse(await readFile(join(outcome.runDir, 'run.json'), 'utf8')) as RunRecord;
     expect(record.config.inline).toContain('tools');
     expect(record.toolNames).toEqual(['always_fails', 'echo']);
+    await expect(resume(outcome.runDir)).rejects.toThrow(/started with tools given in code.*resume\(dir, \{ tools \}\)/);
+    // Handed them again, it loads them (and the task's file) and finds nothing left to run.
+    expect((await resume(outcome.runDir, { agent: mcpAgent, tools: [alwaysFails, echo] })).summary.counts).toMatchObject({ pass: 1, error: 1 });
     expect(await leftovers(runId)).toBe(0);
   }, 120_000);
 });
