@@ -79,6 +79,12 @@ export function summaryTable(summary: SummaryRecord, runDir: string): string {
     const g = summary.graderUsage;
     rows.push(['grader use', `${g.requests} call(s), ${g.inputTokens} in / ${g.outputTokens} out tokens, $${g.costUsd.toFixed(4)}`]);
   }
+  if (summary.toolCalls?.count || summary.toolCalls?.refused) {
+    const c = summary.toolCalls;
+    const tools = Object.entries(c.byTool).sort((a, b) => b[1] - a[1]).map(([tool, n]) => `${tool} ${n}`);
+    const notes = [c.errors ? `${c.errors} failed` : '', c.refused ? `${c.refused} refused over the limit` : ''].filter(Boolean).join(', ');
+    rows.push(['host tool calls', `${c.count}${notes ? ` (${notes})` : ''}${tools.length ? `: ${tools.join(', ')}` : ''}`]);
+  }
   if (summary.images) {
     const i = summary.images;
     rows.push(['task images', `${i.built} built (${formatBytes(i.bytesBuilt)}), ${i.pruned} removed (${formatBytes(i.bytesPruned)} freed)`]);

@@ -103,6 +103,12 @@ describe('progress', () => {
     expect(summaryTable(summary, '/runs/r1')).not.toContain('grader use');
   });
 
+  it('counts host tool calls, their failures and refusals, by tool', () => {
+    const table = summaryTable({ ...summary, toolCalls: { count: 5, errors: 1, refused: 2, byTool: { lookup: 1, secret_value: 4 } } }, '/runs/r1');
+    expect(table).toMatch(/host tool calls +5 \(1 failed, 2 refused over the limit\): secret_value 4, lookup 1/);
+    expect(summaryTable(summary, '/runs/r1')).not.toContain('host tool calls');
+  });
+
   it('on a terminal narrower than the live block: every redrawn line fits, so a redraw erases all of it (issue 12)', () => {
     const out = stream(true);
     out.columns = 30;

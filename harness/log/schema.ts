@@ -342,6 +342,8 @@ export interface SummaryRecord {
   readonly usage?: ModelUsageRecord;
   /** The grader models' use (model_graded scorers), summed over samples apart from `usage`; absent when none graded. */
   readonly graderUsage?: ModelUsageRecord;
+  /** Host tool calls summed over samples (their result.json `toolCalls`); absent when no sample had host tools. */
+  readonly toolCalls?: ToolCallsRecord;
   /**
    * Task images this invocation built (bytes: what they add on top of their base images) and
    * removed (--cache-level none|base, --disk-budget); absent when it built and removed none.

@@ -17,7 +17,7 @@ import type { RequestFilter } from '../bridge/session.ts';
 import { ConfigError } from '../errors.ts';
 import { writeCiOutputs } from '../report/ci/outputs.ts';
 import { createBridge, loadFilter } from '../bridge/index.ts';
-import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type ShardRecord, type SummaryRecord } from '../log/schema.ts';
+import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type ShardRecord, type SummaryRecord, type ToolCallsRecord } from '../log/schema.ts';
 import { moveToHistory, writeJsonAtomic } from '../log/writer.ts';
 import { planSamples, sampleState, type Sample } from './plan.ts';
 import { shardLine, shardTasks } from './shard.ts';
@@ -469,6 +469,7 @@ export function buildSummary(
     ...warningCounts(results),
     usage: totalUsage(results.map((r) => r.usage)),
     ...(results.some((r) => r.graderUsage) ? { graderUsage: totalUsage(results.map((r) => r.graderUsage)) } : {}),
+    ...toolCallTotals(results),
     timings: { startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime() },
   };
 }
@@ -485,6 +486,16 @@ function warningCounts(results: readonly ResultRecord[]): { warnings?: Record<st
   const counts: Record<string, number> = {};
   for (const r of results) for (const code of new Set((r.warnings ?? []).map((w) => w.code))) counts[code] = (counts[code] ?? 0) + 1;
   return Object.keys(counts).length ? { warnings: counts } : {};
+}
+
+/** `{ toolCalls }`: host tool calls summed over the samples that had host tools, when any had. */
+function toolCallTotals(results: readonly ResultRecord[]): { toolCalls?: ToolCallsRecord } {
+  const counted = results.flatMap((r) => (r.toolCalls ? [r.toolCalls] : []));
+  if (!counted.length) return {};
+  const byTool: Record<string, number> = {};
+  for (const c of counted) for (const [tool, n] of Object.entries(c.byTool)) byTool[tool] = (byTool[tool] ?? 0) + n;
+  const refused = counted.reduce((n, c) => n + (c.refused ?? 0), 0);
+  return { toolCalls: { count: counted.reduce((n, c) => n + c.count, 0), errors: counted.reduce((n, c) => n + c.errors, 0), byTool, ...(refused ? { refused } : {}) } };
 }
 
 function passesByAttempt(results: readonly ResultRecord[]): Record<string, number> {

@@ -100,6 +100,21 @@ describe('the job summary', () => {
     expect(text).toContain('&lt;&amp;&gt;');
   });
 
+  it('host tool calls: a line with their count, failures and tools when samples made any, none otherwise', () => {
+    const view = fakeView({ runId: 'tools', tasks: { a: [1, 0], b: [1] } });
+    expect(stepSummary({ view })).not.toContain('Host tool calls');
+    const [a1, a2, b1] = view.results;
+    const withTools: RunView = {
+      ...view,
+      results: [
+        { ...a1!, toolCalls: { count: 3, errors: 1, byTool: { secret_value: 2, lookup: 1 } } },
+        { ...a2!, toolCalls: { count: 0, errors: 0, byTool: {} } },
+        { ...b1!, toolCalls: { count: 2, errors: 0, byTool: { secret_value: 2 }, refused: 1 } },
+      ],
+    };
+    expect(stepSummary({ view: withTools })).toContain('Host tool calls: **5** (1 failed, 1 refused over the limit) in 2 sample(s) · `secret_value` 4, `lookup` 1\n');
+  });
+
   it('appends, never overwrites, and counts what the file already holds against the limit', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cb-summary-'));
     temp.push(dir);

@@ -170,9 +170,32 @@ function runSection(view: RunView, compared: boolean): string[] {
     '|---:|---:|---:|---:|---:|',
     `| ${counts.pass} | ${counts.fail} | ${counts.error}${kinds ? ` (${kinds})` : ''} | ${pending} | ${s.n ? `${s.mean.toFixed(3)} ± ${s.stderr.toFixed(3)}` : '—'} |`,
   ];
-  if (compared) return [`**Candidate run** \`${code(view.run.runId)}\` (${inline(who)}, ${view.run.tasks.length} tasks × ${epochs} epochs):`, '', ...table, ''];
+  const tools = toolCallsLine(view.results);
+  const after = tools ? [tools, ''] : [];
+  if (compared) return [`**Candidate run** \`${code(view.run.runId)}\` (${inline(who)}, ${view.run.tasks.length} tasks × ${epochs} epochs):`, '', ...table, '', ...after];
   const status = view.summary ? view.summary.status : 'running or crashed (no summary.json)';
-  return [`## cagebench run \`${code(view.run.runId)}\``, '', `${inline(who)} · ${view.run.tasks.length} tasks × ${epochs} epochs · ${status}`, '', ...table, ''];
+  return [`## cagebench run \`${code(view.run.runId)}\``, '', `${inline(who)} · ${view.run.tasks.length} tasks × ${epochs} epochs · ${status}`, '', ...table, '', ...after];
+}
+
+/** `Host tool calls: **5** (1 failed) in 3 sample(s) · \`secret_value\` 4, \`lookup\` 1`; undefined when no sample called one. */
+export function toolCallsLine(results: readonly ResultRecord[]): string | undefined {
+  let count = 0;
+  let errors = 0;
+  let refused = 0;
+  let samples = 0;
+  const byTool = new Map<string, number>();
+  for (const r of results) {
+    if (!r.toolCalls?.count) continue;
+    samples++;
+    count += r.toolCalls.count;
+    errors += r.toolCalls.errors;
+    refused += r.toolCalls.refused ?? 0;
+    for (const [tool, n] of Object.entries(r.toolCalls.byTool)) byTool.set(tool, (byTool.get(tool) ?? 0) + n);
+  }
+  if (!count) return undefined;
+  const tools = [...byTool].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([tool, n]) => `\`${code(tool)}\` ${n}`);
+  const notes = [errors ? `${errors} failed` : '', refused ? `${refused} refused over the limit` : ''].filter(Boolean).join(', ');
+  return `Host tool calls: **${count}**${notes ? ` (${notes})` : ''} in ${samples} sample(s) · ${tools.join(', ')}`;
 }
 
 interface FullTable {

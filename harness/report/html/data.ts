@@ -9,13 +9,15 @@ import { compareArms, type Comparison } from '../../compare/compare.ts';
 import { studentTQuantile } from '../../compare/stats.ts';
 import type { RunView } from '../../log/reader.ts';
 import type { AttemptRecord, EventRecord, ModelTranscriptRecord, ResultRecord, TurnRecord, WorkspaceChangesRecord } from '../../log/schema.ts';
-import type { AttemptView, ComparisonInfo, EventLine, FileHead, Matrix, MatrixCell, MatrixRow, ReportIndex, RunInfo, SampleData, SampleRow, TranscriptEntry } from './types.ts';
+import type { AttemptView, ComparisonInfo, EventLine, FileHead, HostToolCall, Matrix, MatrixCell, MatrixRow, ReportIndex, RunInfo, SampleData, SampleRow, TranscriptEntry } from './types.ts';
 
 /** Longest text kept in one field (a diff, a verifier file, a tool's output) before it is cut. */
 export const FIELD_CAP = 256 * 1024;
 const EVENT_CAP = 2 * 1024;
 const EVENTS_PER_SAMPLE = 3000;
 const AGENT_FILES = 200;
+/** Host tool calls listed per sample; events.jsonl has them all. */
+const TOOL_CALLS_PER_SAMPLE = 1000;
 
 /** One side of the report: a run directory read back, or (for a baseline) a saved baseline file's arm. */
 export type ReportRun = { readonly key: string; readonly view: RunView; readonly arm: Arm; readonly baseline: boolean } | { readonly key: string; readonly view?: undefined; readonly arm: Arm; readonly baseline: true };
@@ -77,6 +79,7 @@ export function buildIndex(runs: readonly ReportRun[], title: string): { index: 
         attempts: res.turns?.length ?? res.attempts.length,
         ...(res.usage ? { tokens: res.usage.inputTokens + res.usage.outputTokens, costUsd: res.usage.costUsd } : {}),
         durationMs: res.timings.durationMs,
+        ...(res.toolCalls?.count ? { toolCalls: res.toolCalls.count } : {}),
         changed: changed.get(r.key)?.has(res.taskId) ?? false,
         file: `data/samples/${r.key}/${file}`,
       });
@@ -117,6 +120,7 @@ function runInfo(r: ReportRun, label: string): RunInfo {
   const known = (xs: (number | undefined)[]): number[] => xs.filter((x): x is number => x !== undefined);
   const tokens = summary?.usage ? summary.usage.inputTokens + summary.usage.outputTokens : sumOrUndefined(known(epochs.map((e) => e.tokens)));
   const costUsd = summary?.usage ? summary.usage.costUsd : sumOrUndefined(known(epochs.map((e) => e.costUsd)));
+  const toolCalls = r.view?.results.reduce((sum, res) => ({ count: sum.count + (res.toolCalls?.count ?? 0), errors: sum.errors + (res.toolCalls?.errors ?? 0) }), { count: 0, errors: 0 });
   return {
     key: r.key,
     runId: arm.runId,
@@ -137,6 +141,7 @@ function runInfo(r: ReportRun, label: string): RunInfo {
     ...(costUsd !== undefined ? { costUsd } : {}),
     ...(summary?.usage ? { requests: summary.usage.requests } : {}),
     ...(summary ? { durationMs: summary.timings.durationMs } : {}),
+    ...(toolCalls?.count ? { toolCalls } : {}),
   };
 }
 
@@ -226,6 +231,8 @@ export async function buildSample(runKey: string, view: RunView, result: ResultR
     ...(result.usage
       ? { usage: { requests: result.usage.requests, inputTokens: result.usage.inputTokens, outputTokens: result.usage.outputTokens, cacheReadTokens: result.usage.cacheReadTokens, costUsd: result.usage.costUsd } }
       : {}),
+    ...(result.toolCalls ? { toolCalls: { count: result.toolCalls.count, errors: result.toolCalls.errors, byTool: result.toolCalls.byTool } } : {}),
+    hostToolCalls: hostToolCalls(events),
     attempts,
     ...transcriptOf(events),
     events: lines,
@@ -345,6 +352,28 @@ function eventLines(events: readonly EventRecord[]): { lines: Record<string, Eve
     kept++;
   }
   return { lines, omitted: Math.max(0, events.length - kept) };
+}
+
+/** The host tools' calls (`tool.call` events, from the bridge), with the attempt each fell in. */
+export function hostToolCalls(events: readonly EventRecord[]): HostToolCall[] {
+  const out: HostToolCall[] = [];
+  let current = 0;
+  for (const e of events) {
+    if (e.type === 'agent.start' || e.type === 'turn.start') current = attemptOf(e) ?? current;
+    if (e.type !== 'tool.call' || out.length >= TOOL_CALLS_PER_SAMPLE) continue;
+    out.push({
+      attempt: current,
+      t: e.t,
+      tool: typeof e.tool === 'string' ? e.tool : '?',
+      arguments: cap(JSON.stringify(e.arguments ?? {}), EVENT_CAP),
+      ok: e.ok === true,
+      ...(typeof e.resultBytes === 'number' ? { resultBytes: e.resultBytes } : {}),
+      ...(typeof e.durationMs === 'number' ? { durationMs: e.durationMs } : {}),
+      ...(typeof e.error === 'string' ? { error: cap(e.error, EVENT_CAP) } : {}),
+      ...(e.refused === true ? { refused: true } : {}),
+    });
+  }
+  return out;
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v, null, 2));

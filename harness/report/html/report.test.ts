@@ -61,6 +61,42 @@ describe('writeReport', () => {
     expect(data.events['1']![0]!.type).toBe('agent.start');
   });
 
+  it('host tool calls: a count per sample and run, and each call (tool, arguments, outcome, size, time) on the sample', async () => {
+    const dir = await tmp();
+    const runDir = await writeFakeRun({ dir, runId: 'tools', tasks: 2 });
+    // The first sample called host tools: its result counts them, its events hold each call.
+    const sample = join(runDir, 'samples', 'task-0001__e1');
+    const result = JSON.parse(await readFile(join(sample, 'result.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(join(sample, 'result.json'), JSON.stringify({ ...result, toolCalls: { count: 3, errors: 1, byTool: { secret_value: 2, lookup: 1 } } }));
+    const calls = [
+      { t: '2026-01-01T00:00:01.000Z', type: 'tool.call', tool: 'secret_value', arguments: { key: 'alpha' }, ok: true, resultBytes: 24, durationMs: 3 },
+      { t: '2026-01-01T00:00:02.000Z', type: 'tool.call', tool: 'lookup', arguments: { q: 'x'.repeat(5000) }, ok: false, resultBytes: 30, durationMs: 1, error: 'Tool lookup failed: boom' },
+      { t: '2026-01-01T00:00:03.000Z', type: 'tool.call', tool: 'secret_value', arguments: { key: 'beta' }, ok: false, resultBytes: 60, durationMs: 0, error: 'limit', refused: true },
+    ];
+    const events = (await readFile(join(sample, 'events.jsonl'), 'utf8')).trimEnd().split('\n');
+    const at = events.findIndex((l) => l.includes('"agent.start"')) + 1;
+    events.splice(at, 0, ...calls.map((c) => JSON.stringify({ ...c, attempt: 1 })));
+    await writeFile(join(sample, 'events.jsonl'), `${events.join('\n')}\n`);
+
+    const out = join(dir, 'report');
+    await writeReport({ runs: [runDir], out });
+    const { index } = load(await readFile(join(out, 'data', 'index.js'), 'utf8'));
+    expect(index!.runs[0]!.toolCalls).toEqual({ count: 3, errors: 1 });
+    expect(index!.samples.map((s) => [s.id, s.toolCalls])).toEqual([['task-0001__e1', 3], ['task-0002__e1', undefined]]);
+    const data = load(await readFile(join(out, index!.samples[0]!.file), 'utf8')).samples.get('r1/task-0001__e1')!;
+    expect(data.toolCalls).toEqual({ count: 3, errors: 1, byTool: { secret_value: 2, lookup: 1 } });
+    expect(data.hostToolCalls).toHaveLength(3);
+    expect(data.hostToolCalls[0]).toEqual({ attempt: 1, t: '2026-01-01T00:00:01.000Z', tool: 'secret_value', arguments: '{"key":"alpha"}', ok: true, resultBytes: 24, durationMs: 3 });
+    expect(data.hostToolCalls[1]).toMatchObject({ tool: 'lookup', ok: false, error: 'Tool lookup failed: boom', arguments: expect.stringContaining('[cagebench report: cut here;') });
+    expect(data.hostToolCalls[2]).toMatchObject({ tool: 'secret_value', ok: false, refused: true });
+    // They stay in the event list too.
+    expect(data.events['1']!.filter((e) => e.type === 'tool.call')).toHaveLength(3);
+    // A run without host tools has no such counts.
+    const other = load(await readFile(join(out, index!.samples[1]!.file), 'utf8')).samples.get('r1/task-0002__e1')!;
+    expect(other.toolCalls).toBeUndefined();
+    expect(other.hostToolCalls).toEqual([]);
+  });
+
   it('with a baseline: comparisons, a matrix sorted by change, changed samples', async () => {
     const dir = await tmp();
     // Tasks 1-3 always pass in the base; the candidate breaks task 2 and fixes task 4.

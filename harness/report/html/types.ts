@@ -43,6 +43,8 @@ export interface RunInfo {
   readonly costUsd?: number;
   readonly requests?: number;
   readonly durationMs?: number;
+  /** Host tool calls over the run's samples; absent when none made any. */
+  readonly toolCalls?: { readonly count: number; readonly errors: number };
 }
 
 export interface ComparisonInfo {
@@ -95,6 +97,8 @@ export interface SampleRow {
   readonly tokens?: number;
   readonly costUsd?: number;
   readonly durationMs: number;
+  /** Host tool calls the sample made (result.json `toolCalls.count`); absent when none. */
+  readonly toolCalls?: number;
   /** The task's mean differs from the baseline's (or, with several runs and no baseline, between runs). */
   readonly changed: boolean;
   /** The sample's data file, relative to index.html. */
@@ -182,6 +186,21 @@ export interface EventLine {
   readonly data: string;
 }
 
+/** One call of a host tool (a `tool.call` event): what the agent asked and how it went. */
+export interface HostToolCall {
+  readonly attempt: number;
+  readonly t: string;
+  readonly tool: string;
+  /** The arguments as JSON (cut when long). */
+  readonly arguments: string;
+  readonly ok: boolean;
+  readonly resultBytes?: number;
+  readonly durationMs?: number;
+  readonly error?: string;
+  /** Refused over the sample's tool-call limit. */
+  readonly refused?: boolean;
+}
+
 export interface SampleData {
   readonly run: string;
   readonly id: string;
@@ -197,6 +216,9 @@ export interface SampleData {
   readonly warnings: readonly { readonly code: string; readonly message: string }[];
   readonly timings: { readonly startedAt: string; readonly endedAt: string; readonly durationMs: number; readonly environmentMs: number; readonly agentMs: number; readonly verifierMs: number };
   readonly usage?: { readonly requests: number; readonly inputTokens: number; readonly outputTokens: number; readonly cacheReadTokens: number; readonly costUsd: number };
+  /** Host tool calls: the counts from result.json, and each call from the events. */
+  readonly toolCalls?: { readonly count: number; readonly errors: number; readonly byTool: Readonly<Record<string, number>> };
+  readonly hostToolCalls: readonly HostToolCall[];
   readonly attempts: readonly AttemptView[];
   /** 'none' when the events hold nothing to show (an error before the agent started). */
   readonly transcriptSource: 'events' | 'none';

@@ -1,7 +1,7 @@
 // The report page: hash routes (#/matrix, #/samples?filter=fail, #/sample/<run>/<id>) drawn
 // from data/index.js, with each sample's data script loaded when the sample is opened. Plain
 // DOM, no framework; transpiled to app.js (a classic script: file:// pages cannot load modules).
-import type { AttemptView, EventLine, Matrix, MatrixCell, Outcome, ReportIndex, RunInfo, SampleData, SampleRow, TranscriptEntry } from '../types.ts';
+import type { AttemptView, EventLine, HostToolCall, Matrix, MatrixCell, Outcome, ReportIndex, RunInfo, SampleData, SampleRow, TranscriptEntry } from '../types.ts';
 
 declare global {
   interface Window {
@@ -190,7 +190,8 @@ function renderRuns(): HTMLElement {
   const domain: [number, number] = [Math.min(0, ...all), Math.max(1, ...all)];
   const comparisons = new Map(r.comparisons.map((c) => [c.run, c]));
   const withCompare = r.comparisons.length > 0;
-  const head = h('tr', {}, ...['Run', 'Mean score (95% CI)', '', 'Pass', 'Fail', 'Error', 'Tokens', 'Cost', 'Time', ...(withCompare ? ['vs baseline'] : [])].map((t) => h('th', {}, t)));
+  const withTools = r.runs.some((x) => x.toolCalls);
+  const head = h('tr', {}, ...['Run', 'Mean score (95% CI)', '', 'Pass', 'Fail', 'Error', 'Tokens', 'Cost', 'Time', ...(withTools ? ['Host tool calls'] : []), ...(withCompare ? ['vs baseline'] : [])].map((t) => h('th', {}, t)));
   const body = h('tbody', {});
   for (const run of r.runs) {
     const c = comparisons.get(run.key);
@@ -211,6 +212,7 @@ function renderRuns(): HTMLElement {
         h('td', { class: 'num' }, fmtTokens(run.tokens)),
         h('td', { class: 'num' }, fmtCost(run.costUsd)),
         h('td', { class: 'num' }, fmtMs(run.durationMs)),
+        withTools ? h('td', { class: 'num toolcalls' }, run.toolCalls ? `${fmtInt(run.toolCalls.count)}${run.toolCalls.errors ? ` (${fmtInt(run.toolCalls.errors)} failed)` : ''}` : '—') : null,
         withCompare
           ? h(
               'td',
@@ -267,7 +269,7 @@ function renderMatrixPage(main: HTMLElement): void {
 
 // --- sample table -----------------------------------------------------------------------
 
-type SortKey = 'run' | 'id' | 'task' | 'epoch' | 'outcome' | 'score' | 'attempts' | 'tokens' | 'cost' | 'time';
+type SortKey = 'run' | 'id' | 'task' | 'epoch' | 'outcome' | 'score' | 'attempts' | 'tokens' | 'cost' | 'time' | 'tools';
 const COLUMNS: readonly { key: SortKey; label: string; num?: boolean }[] = [
   { key: 'run', label: 'Run' },
   { key: 'id', label: 'Sample' },
@@ -278,6 +280,8 @@ const COLUMNS: readonly { key: SortKey; label: string; num?: boolean }[] = [
   { key: 'tokens', label: 'Tokens', num: true },
   { key: 'cost', label: 'Cost', num: true },
   { key: 'time', label: 'Time', num: true },
+  /** Only when some sample called a host tool. */
+  { key: 'tools', label: 'Tool calls', num: true },
 ];
 const FILTERS = ['all', 'pass', 'fail', 'error', 'changed'] as const;
 
@@ -303,6 +307,8 @@ function sortValue(s: SampleRow, k: SortKey): string | number {
       return s.costUsd ?? -1;
     case 'time':
       return s.durationMs;
+    case 'tools':
+      return s.toolCalls ?? 0;
   }
 }
 
@@ -338,6 +344,7 @@ function samplesHash(p: URLSearchParams): string {
 function renderSamplesPage(main: HTMLElement, params: URLSearchParams): void {
   const p = new URLSearchParams(params);
   const multi = report!.runs.filter((r) => r.kind === 'run').length > 1;
+  const withTools = report!.samples.some((s) => s.toolCalls);
   const hasChanged = report!.samples.some((s) => s.changed) || report!.comparisons.length > 0 || multi;
   const base = report!.samples.filter((s) => (!p.get('run') || s.run === p.get('run')) && (!p.get('task') || s.task === p.get('task')));
   const count = (f: string): number => (f === 'all' ? base.length : f === 'changed' ? base.filter((s) => s.changed).length : base.filter((s) => s.outcome === f).length);
@@ -380,7 +387,7 @@ function renderSamplesPage(main: HTMLElement, params: URLSearchParams): void {
   const table = h('table', { class: 'samples' });
   const head = h('tr', {});
   for (const c of COLUMNS) {
-    if (c.key === 'run' && !multi) continue;
+    if ((c.key === 'run' && !multi) || (c.key === 'tools' && !withTools)) continue;
     const sorted = p.get('sort') === c.key;
     const dir = sorted && p.get('dir') !== 'desc' ? 'desc' : 'asc';
     const q = new URLSearchParams(p);
@@ -413,6 +420,7 @@ function renderSamplesPage(main: HTMLElement, params: URLSearchParams): void {
       h('td', { class: 'num' }, fmtCost(s.costUsd)),
       h('td', { class: 'num' }, fmtMs(s.durationMs)),
     );
+    if (withTools) tr.append(h('td', { class: 'num toolcalls' }, s.toolCalls ?? '—'));
     return tr;
   };
   const fill = (): void => {
@@ -523,12 +531,13 @@ function sampleView(d: SampleData, row: SampleRow): HTMLElement {
       stat('time', fmtMs(t.durationMs), `environment ${fmtMs(t.environmentMs)}, agent ${fmtMs(t.agentMs)}, verifier ${fmtMs(t.verifierMs)}`),
       stat('agent', fmtMs(t.agentMs)),
       stat('verifier', fmtMs(t.verifierMs)),
+      d.toolCalls ? stat('host tool calls', d.toolCalls.errors ? `${d.toolCalls.count} (${d.toolCalls.errors} failed)` : d.toolCalls.count, Object.entries(d.toolCalls.byTool).map(([tool, n]) => `${tool}: ${n}`).join('\n')) : null,
     ),
     d.error ? h('div', { class: 'errorbox' }, h('strong', {}, `${d.error.kind} error ${d.error.code}`), h('pre', {}, d.error.message)) : null,
     d.retriedErrors.length ? h('details', { class: 'small' }, h('summary', {}, `${d.retriedErrors.length} infra error(s) retried before this result`), h('ul', {}, ...d.retriedErrors.map((e) => h('li', {}, `${e.code}: ${e.message}`)))) : null,
     d.warnings.length ? h('ul', { class: 'warnings' }, ...d.warnings.map((w) => h('li', {}, h('strong', {}, w.code), ` ${w.message}`))) : null,
   );
-  const columns = h('div', { class: 'twocol' }, transcriptView(d), h('div', { class: 'attempts' }, ...d.attempts.map((a) => attemptView(a, d)), eventsView(d, '0', 'Set-up events'), agentFilesView(d)));
+  const columns = h('div', { class: 'twocol' }, transcriptView(d), h('div', { class: 'attempts' }, hostToolsView(d), ...d.attempts.map((a) => attemptView(a, d)), eventsView(d, '0', 'Set-up events'), agentFilesView(d)));
   return h('div', { class: 'sample' }, head, columns);
 }
 
@@ -596,6 +605,39 @@ function eventsView(d: SampleData, key: string, title: string): HTMLElement | nu
     {},
   );
   return details;
+}
+
+/** The sample's host tool calls as the bridge served them: tool, arguments, outcome, size, time. */
+function hostToolsView(d: SampleData): HTMLElement | null {
+  const calls: readonly HostToolCall[] = d.hostToolCalls ?? [];
+  if (!calls.length) return null;
+  const t0 = Date.parse(d.timings.startedAt);
+  const many = d.attempts.length > 1;
+  const head = h('tr', {}, ...['', ...(many ? [d.attempts[0]?.label ?? 'Attempt'] : []), 'Tool', 'Arguments', 'Result', 'Size', 'Time'].map((t) => h('th', {}, t)));
+  const body = h('tbody', {});
+  for (const c of calls) {
+    body.append(
+      h(
+        'tr',
+        { class: c.ok ? 'ok' : 'failed' },
+        h('td', { class: 'num muted' }, `+${((Date.parse(c.t) - t0) / 1000).toFixed(2)}s`),
+        many ? h('td', { class: 'num' }, c.attempt) : null,
+        h('td', {}, h('code', {}, c.tool)),
+        h('td', { class: 'edata' }, h('code', {}, c.arguments)),
+        h('td', {}, c.ok ? badge('pass', 'ok') : badge('error', c.refused ? 'refused' : 'error'), c.error ? h('div', { class: 'small' }, c.error) : null),
+        h('td', { class: 'num' }, c.resultBytes !== undefined ? `${fmtInt(c.resultBytes)} B` : '—'),
+        h('td', { class: 'num' }, fmtMs(c.durationMs)),
+      ),
+    );
+  }
+  const more = (d.toolCalls?.count ?? calls.length) - calls.length;
+  return h(
+    'details',
+    { class: 'hosttools', open: true },
+    h('summary', {}, 'Host tool calls ', h('span', { class: 'muted small' }, String(d.toolCalls?.count ?? calls.length))),
+    h('table', { class: 'eventlist' }, h('thead', {}, head), body),
+    more > 0 ? h('p', { class: 'muted small' }, `${more} later call(s) left out; events.jsonl has them all.`) : null,
+  );
 }
 
 function agentFilesView(d: SampleData): HTMLElement | null {
