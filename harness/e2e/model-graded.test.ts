@@ -1,8 +1,9 @@
 // A model-graded suite end to end, on real Docker: the oracle answers, scripted grader models
 // (mock provider) judge. Each sample's grader gives another verdict, so the scores differ (1,
 // 0.5, 0, a majority); a grader that never answers in the format ends its sample as a scored
-// error while the others score; grader use is accounted apart from the agent's; the grader's
-// prompt and reply are in events.jsonl. Then `rescore` grades the saved run again.
+// error while the others score; a later turn's grader is asked about that turn; grader use is
+// accounted apart from the agent's; the grader's prompt and reply are in events.jsonl. Then
+// `rescore` grades the saved run again.
 import { describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -40,6 +41,15 @@ const SUITE = [
   '    instruction: Review it.',
   '    solution: echo "LGTM."',
   `    scorer: { type: model_graded, rubric: "Any review.", model: "${grader('garbage')}" }`,
+  // A later turn's grader is asked about that turn's prompt.
+  '  - id: turns',
+  '    instruction: Write notes.txt.',
+  '    solution: echo draft > notes.txt',
+  '    scorer: { type: file, path: notes.txt, contains: draft }',
+  '    turns:',
+  '      - prompt: Now summarise the notes in one line.',
+  `        solution: 'echo "Notes: a draft."'`,
+  '        scorer: { type: model_graded, rubric: "A one-line summary." }',
 ].join('\n');
 
 describe('model_graded scorer', () => {
@@ -48,7 +58,7 @@ describe('model_graded scorer', () => {
     const suite = join(dir, 'graded.yaml');
     await writeFile(suite, `${SUITE}\n`);
     const runId = testRunId('graded');
-    const outcome = await run({ paths: [suite], agent: 'oracle', graderModel: grader('correct'), out: dir, runId, concurrency: 5, maxErrors: 5 });
+    const outcome = await run({ paths: [suite], agent: 'oracle', graderModel: grader('correct'), out: dir, runId, concurrency: 6, maxErrors: 5 });
     const byId = Object.fromEntries((await results(outcome.runDir)).map((r) => [r.taskId, r]));
 
     expect(Object.fromEntries(Object.entries(byId).map(([id, r]) => [id, [r.outcome, r.score ?? null]]))).toEqual({
@@ -57,6 +67,7 @@ describe('model_graded scorer', () => {
       incorrect: ['fail', 0],
       majority: ['pass', 1],
       garbage: ['error', null],
+      turns: ['pass', 1],
     });
     expect(byId.garbage!.error).toMatchObject({ kind: 'task', code: 'CB_GRADER_INVALID' });
     expect(byId.garbage!.error!.message).toContain('no valid verdict');
@@ -71,8 +82,12 @@ describe('model_graded scorer', () => {
     expect(byId.majority!.graderUsage!.requests).toBe(4); // late.yaml was asked twice
     expect(byId.garbage!.graderUsage!.requests).toBe(3);
     expect(outcome.summary.usage).toBeUndefined();
-    expect(outcome.summary.graderUsage!.requests).toBe(1 + 1 + 1 + 4 + 3);
-    expect(outcome.summary.counts).toMatchObject({ pass: 2, fail: 2, error: 1 });
+    expect(outcome.summary.graderUsage!.requests).toBe(1 + 1 + 1 + 4 + 3 + 1);
+    expect(outcome.summary.counts).toMatchObject({ pass: 3, fail: 2, error: 1 });
+    const turn = (await sampleEvents(outcome.runDir, byId.turns!.sampleId)).find((e) => e.type === 'grader.call');
+    expect(turn).toMatchObject({ turn: 2, verdict: 'C' });
+    expect(turn!.prompt).toContain('[Task given to the agent]\nNow summarise the notes in one line.');
+    expect(turn!.prompt).toContain('Notes: a draft.');
 
     // The grader's whole prompt and reply are in the log.
     const calls = (await sampleEvents(outcome.runDir, byId.correct!.sampleId)).filter((e) => e.type === 'grader.call');
@@ -87,7 +102,7 @@ describe('model_graded scorer', () => {
 
     // Rescore restores each workdir and asks the graders again: the same scores, new grader use.
     const again = await rescore(outcome.runDir, { runId: testRunId('graded-rescore'), concurrency: 4 });
-    expect(again.notRescored.map((n) => n.sampleId)).toEqual([byId.garbage!.sampleId]);
+    expect(again.notRescored.map((n) => n.sampleId).sort()).toEqual([byId.garbage!.sampleId, byId.turns!.sampleId]);
     expect(again.samples.map((s) => [s.sampleId.split('__')[0], s.after.score])).toEqual([
       ['correct', 1],
       ['incorrect', 0],
