@@ -117,8 +117,8 @@ describe('model_graded scorer', () => {
 
   it('scores P as 0.5 with partial credit and as 0 without', async () => {
     const grader = fakeGrader({ 'mock/g': ['GRADE: P\nEXPLANATION: half'] });
-    expect((await grade({ rubric: 'r', model: 'mock/g', partialCredit: true }, grader)).score).toMatchObject({ value: 0.5, passed: false });
-    expect((await grade({ rubric: 'r', model: 'mock/g' }, grader)).score).toMatchObject({ value: 0, passed: false });
+    expect((await grade({ rubric: 'r', model: 'mock/g', partialCredit: true }, grader)).score).toEqual({ value: 0.5, passed: false, explanation: 'grade P: half' });
+    expect((await grade({ rubric: 'r', model: 'mock/g' }, grader)).score).toEqual({ value: 0, passed: false, explanation: 'grade I (P counts as I without partial_credit): half' });
     expect(grader.requests[0]!.system).toContain('P (partially correct)');
     expect(grader.requests[1]!.system).not.toContain('P (partially correct)');
   });

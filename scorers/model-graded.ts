@@ -62,7 +62,8 @@ export function createModelGradedScorer(spec: ModelGradedSpec): Scorer {
     }
     const grade = majority(verdicts.map((v) => v.grade), partialCredit);
     const value = gradeValue(grade, partialCredit);
-    const head = models.length === 1 ? `grade ${grade}` : `grade ${grade} by majority of ${verdicts.length} verdict(s) from ${models.length} grader(s)`;
+    const note = !partialCredit && verdicts.some((v) => v.grade === 'P') ? ' (P counts as I without partial_credit)' : '';
+    const head = models.length === 1 ? `grade ${grade}${note}` : `grade ${grade} by majority of ${verdicts.length} verdict(s) from ${models.length} grader(s)${note}`;
     return { value, passed: value >= 1, explanation: models.length === 1 ? `${head}: ${verdicts[0]!.explanation || '(no explanation)'}` : `${head}\n${lines.join('\n')}` };
   };
 }
