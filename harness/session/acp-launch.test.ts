@@ -2,7 +2,8 @@
 // flags written into its config.toml (codex-acp's app server takes no flags); unknown agents refused.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'smol-toml';
-import { acpBuilds, acpMcpServers, withCodexFlags } from './acp-launch.ts';
+import { createAgent, type AttemptContext } from '../../agents/index.ts';
+import { acpBuilds, acpLaunch, acpMcpServers, withCodexFlags } from './acp-launch.ts';
 
 describe('acp launch', () => {
   it("moves Codex's --disable and -c flags into config.toml, keeping what it holds; the prompt after -- is not a flag", () => {
@@ -35,5 +36,19 @@ describe('acp launch', () => {
       { name: 'a', command: '/bin/s', args: ['-x'], env: [{ name: 'K', value: 'v' }] },
       { type: 'http', name: 'b', url: 'http://h/mcp', headers: [{ name: 'H', value: '1' }] },
     ]);
+  });
+
+  it("gives Claude's ACP session the sample's host tools as the MCP server cagebench", async () => {
+    const hostTools = { url: 'http://172.30.0.2:4000/mcp', headers: { Authorization: 'Bearer cb-x' } };
+    const ctx = {
+      task: { instruction: 'x', environment: { workdir: '/w' } },
+      attempt: 1,
+      timeoutMs: 1000,
+      installed: { claude_code: { binary: '/c/claude', path: ['/c'] }, node: { binary: '/n/node', path: ['/n'] }, claude_agent_acp: { binary: '/a/acp.js', path: ['/a'] } },
+      model: { model: 'mock/echo', token: 'cb-x', baseUrls: { anthropic: 'http://b', openai: 'http://b/v1', gemini: 'http://b' }, hostTools },
+      identity: { user: undefined, uid: 0, gid: 0, owner: '0:0', home: '/root', path: '/usr/bin:/bin' },
+    } as unknown as AttemptContext;
+    const launch = await acpLaunch(createAgent('claude_code', {}), ctx);
+    expect(launch.mcpServers).toEqual([{ type: 'http', name: 'cagebench', url: hostTools.url, headers: [{ name: 'Authorization', value: 'Bearer cb-x' }] }]);
   });
 });
