@@ -98,8 +98,8 @@ async function askGrader(
       model: ask.model,
       try: tryNo,
       system: ask.system,
+      // A retry's prompt is the correction; the conversation before it is in the earlier calls.
       prompt: messages.at(-1)!.text,
-      ...(tryNo > 1 ? { retryOf: 'an unreadable reply' } : {}),
       answer: reply.text,
       ...('invalid' in verdict ? { invalid: verdict.invalid, retrying } : { verdict: verdict.grade, explanation: verdict.explanation }),
       usage: reply.usage,
