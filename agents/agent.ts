@@ -4,7 +4,6 @@
 import type { Identity, Sandbox } from '../sandboxes/index.ts';
 import type { Task } from '../tasks/index.ts';
 import type { AgentInSandbox } from './install.ts';
-import type { McpServer } from './options.ts';
 
 /** One thing the agent did, for the sample's events.jsonl. */
 export interface AgentEvent {
@@ -24,7 +23,7 @@ export interface ModelAccess {
    * The sample's host tools, when it has any: the bridge's MCP endpoint (streamable HTTP,
    * `<bridge>/mcp` with the sample's token), given to the agent as the MCP server `cagebench`.
    */
-  readonly hostTools?: McpServer;
+  readonly hostTools?: { readonly url: string; readonly headers: Readonly<Record<string, string>> };
 }
 
 /** The MCP server name the sample's host tools are given to agents under. */

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { withTaskOptions, type AgentAdapter, type AttemptContext } from '../../agents/index.ts';
+import { withTaskOptions, type AgentAdapter, type AttemptContext, type CommonAgentOptions } from '../../agents/index.ts';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { defineTool, resume, run, type RunRecord } from '../index.ts';
 import { FIXTURES, leftovers, outDir, results, sampleEvents } from './support.ts';
@@ -29,7 +29,7 @@ const mcpAgent: AgentAdapter = {
   needsModel: true,
   async run(ctx) {
     // What every headless adapter writes into its agent's config.
-    ctx.emit({ type: 'test.mcp_servers', servers: withTaskOptions({}, ctx).mcp_servers });
+    ctx.emit({ type: 'test.mcp_servers', servers: withTaskOptions<CommonAgentOptions>({}, ctx).mcp_servers });
     await rpc(ctx, 1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'curl', version: '1' } });
     const listed = await rpc(ctx, 2, 'tools/list', {});
     ctx.emit({ type: 'test.tools', names: listed.result!.tools!.map((t) => t.name) });
