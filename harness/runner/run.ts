@@ -240,6 +240,7 @@ async function execute(config: ResolvedConfig, agent: AgentAdapter, tasks: reado
   const todo = await samplesToRun(all, runDir, { retryErrors: options.retryErrors ?? true, note: (line) => reporter.onNote?.(line) });
   reporter.onRunStart?.({ runId: config.runId, runDir, agent: agent.name, tasks: tasks.length, total: all.length, alreadyDone: all.length - todo.length });
   if (shard) reporter.onNote?.(shardLine(shard, tasks.length));
+  if (!agent.needsModel && (tools.run.length || tasks.some((t) => t.tools?.length))) reporter.onNote?.(`host tools are not served: ${agent.name} takes no model, so nothing would call them`);
   // A shard that was dealt no task is an empty run: nothing to score, compare or gate.
   const emptyShard = shard !== undefined && all.length === 0;
 
