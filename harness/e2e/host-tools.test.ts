@@ -4,10 +4,14 @@
 // scripted model first calls a tool that throws (a tool error the agent gets past), then the
 // secret's tool, then writes {{last_tool_result}} with the agent's own shell tool. Two agents
 // run on cagebench/sandbox:bookworm as root, two on plain debian:bookworm-slim (one as
-// nobody). The calls are in events.jsonl, result.json, summary.json and the reports.
+// nobody). The calls are in events.jsonl, result.json, summary.json and the reports; the HTML
+// report of the four runs is opened in chromium (as report-browser.test.ts does).
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runInNewContext } from 'node:vm';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
@@ -34,6 +38,8 @@ function load(script: string): { index?: ReportIndex; samples: Map<string, Sampl
   return got;
 }
 
+const runDirs = new Map<string, string>();
+
 describe.concurrent('host tools', () => {
   it.each(AGENTS)('$agent gets a value only a host tool knows, and the calls are recorded and reported', async ({ agent, suite, secret, ...rest }) => {
     const runId = testRunId(`${agent}-host-tools`);
@@ -45,6 +51,7 @@ describe.concurrent('host tools', () => {
       out: await outDir(),
       runId,
     });
+    runDirs.set(agent, done.runDir);
     const [r] = await results(done.runDir);
     expect(r!.outcome, r!.error?.message ?? r!.attempts[0]?.explanation).toBe('pass');
 
@@ -76,4 +83,36 @@ describe.concurrent('host tools', () => {
     expect(stepSummary({ view: await readRunDir(done.runDir) })).toContain('Host tool calls: **2** (1 failed) in 1 sample(s) · `always_fails` 1, `secret_value` 1');
     expect(await leftovers(runId)).toBe(0);
   }, 400_000);
+});
+
+describe('host tools in the HTML report, in chromium', () => {
+  it('the runs and samples tables count the calls; a sample lists each one', async () => {
+    expect([...runDirs.keys()].sort()).toEqual(AGENTS.map((a) => a.agent).sort());
+    const site = join(await outDir(), 'report');
+    await writeReport({ runs: AGENTS.map((a) => runDirs.get(a.agent)!), out: site });
+    const chromiumPath = '/usr/bin/chromium';
+    if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: run scripts/setup.sh (it installs Debian's chromium)`);
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      const problems: string[] = [];
+      page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(`${pathToFileURL(join(site, 'index.html')).href}#/samples`);
+      await page.waitForSelector('table.samples tbody tr');
+      expect(await page.locator('table.runs td.toolcalls').allInnerTexts()).toEqual(['2 (1 failed)', '2 (1 failed)', '2 (1 failed)', '2 (1 failed)']);
+      expect(await page.locator('table.samples thead th').last().innerText()).toContain('Tool calls');
+      expect(await page.locator('table.samples tbody td.toolcalls').allInnerTexts()).toEqual(['2', '2', '2', '2']);
+      await page.locator('table.samples tbody tr a').first().click();
+      await page.waitForSelector('details.hosttools tbody tr');
+      const rows = await page.locator('details.hosttools tbody tr').allInnerTexts();
+      expect(rows).toHaveLength(2);
+      expect(rows[0]).toMatch(/always_fails[\s\S]*\{\}[\s\S]*error[\s\S]*the host tool failed on purpose/);
+      expect(rows[1]).toMatch(/secret_value[\s\S]*\{"key":"alpha"\}[\s\S]*ok[\s\S]*24 B/);
+      expect(await page.locator('.samplehead .stat:has-text("host tool calls") .value').innerText()).toBe('2 (1 failed)');
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 });
