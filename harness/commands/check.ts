@@ -9,6 +9,7 @@ import type { ResultRecord } from '../log/schema.ts';
 import { readJson, samplePaths } from '../log/writer.ts';
 import { run, type RunOptions, type RunOutcome } from '../runner/run.ts';
 import { loadSelectedTasks } from '../runner/validate.ts';
+import { loadTools } from '../tools/load.ts';
 
 export interface CheckOptions extends RunOptions {
   /** Also run `oracle` and `nop` on every task. */
@@ -46,7 +47,7 @@ export async function checkTasks(paths: readonly string[], options: CheckOptions
   // A --task that matches nothing is an error, never "0 task(s) valid".
   const tasks = await loadSelectedTasks(paths, options.task);
   const keys = keyReports(tasks);
-  const copies = await copyProblems(tasks);
+  const copies = [...(await copyProblems(tasks)), ...(await toolProblems(tasks))];
   if (!options.oracle) return { tasks, keys, problems: copies, runs: [] };
   const out = options.out ?? (await mkdtemp(join(tmpdir(), 'cagebench-check-')));
   const base = { paths, task: options.task, concurrency: options.concurrency, out, retries: 1, graderModel: options.graderModel };
@@ -69,6 +70,16 @@ export async function checkTasks(paths: readonly string[], options: CheckOptions
     if (r.outcome === 'error') problems.push({ taskId: r.taskId, origin: origin.get(r.taskId) ?? '', problem: `nop ends in an error rather than a fail: ${r.error?.kind}: ${r.error?.message.split('\n')[0]}` });
   }
   return { tasks, keys, problems, runs: [oracle, nop] };
+}
+
+/** Tasks whose host tools files do not load (a file without tools, two tools with one name, ...). */
+async function toolProblems(tasks: readonly Task[]): Promise<TaskProblem[]> {
+  const problems: TaskProblem[] = [];
+  for (const task of tasks) {
+    if (!task.tools?.length) continue;
+    await loadTools(task.tools, `task ${task.id}`).catch((err: unknown) => problems.push({ taskId: task.id, origin: task.origin, problem: (err as Error).message }));
+  }
+  return problems;
 }
 
 /**

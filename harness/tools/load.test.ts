@@ -1,8 +1,11 @@
 // Tools files: a default list, named exports, duplicates, a non-tool, a missing file, and how
 // a task's tools go on top of the run's.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { checkTasks } from '../commands/check.ts';
 import { ConfigError } from '../errors.ts';
 import { defineTool } from './define.ts';
 import { loadRunTools, loadTools, loadToolsFile } from './load.ts';
@@ -42,6 +45,16 @@ describe('tools files', () => {
     const special = tools.forTask({ id: 'special', tools: [at('named.ts')] });
     expect(special.map((t) => t.name)).toEqual(['count', 'extra', 'greet', 'upper']);
     expect(await special.find((t) => t.name === 'upper')!.run({ text: 'a' }, { sampleId: 's', taskId: 'special', signal: new AbortController().signal })).toBe('[A]');
+  });
+});
+
+describe('tasks check', () => {
+  it("reports a task whose tools file does not load", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cagebench-tools-check-'));
+    const sample = (id: string, tools: string) => `  - { id: ${id}, instruction: x, scorer: { type: answer, includes: x }, tools: ${tools} }`;
+    await writeFile(join(dir, 'suite.yaml'), ['samples:', sample('good', at('default-list.ts')), sample('bad', at('duplicate.ts'))].join('\n'));
+    const { problems } = await checkTasks([join(dir, 'suite.yaml')]);
+    expect(problems).toEqual([{ taskId: 'bad', origin: join(dir, 'suite.yaml'), problem: expect.stringMatching(/duplicate\.ts exports two tools named "same"/) }]);
   });
 });
 
