@@ -119,4 +119,14 @@ describe('host tools over MCP', () => {
     expect(events.at(-1)).toMatchObject({ type: 'tool.call', tool: 'add', ok: false, refused: true });
     await client.close();
   });
+
+  it('holds calls made in parallel to the limit too', async () => {
+    const slow = defineTool({ name: 'slow', description: 'Takes a while', parameters: z.object({}), run: () => new Promise<string>((done) => setTimeout(() => done('done'), 100)) });
+    const { session } = open([slow], { toolCalls: 2 });
+    const client = await connect(session.token);
+    const all = await Promise.all([0, 1, 2, 3].map(() => client.callTool({ name: 'slow', arguments: {} })));
+    expect(all.filter((r) => !r.isError).length).toBe(2);
+    expect(session.totals.toolCalls).toEqual({ count: 2, errors: 0, byTool: { slow: 2 }, refused: 2 });
+    await client.close();
+  });
 });

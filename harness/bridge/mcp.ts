@@ -39,15 +39,15 @@ async function callTool(session: BridgeSession, tools: readonly HostTool[], name
   const started = performance.now();
   const given = args ?? {};
   const record = (fields: { ok: boolean; resultBytes: number; error?: string; refused?: true }): void => {
-    session.countToolCall(name, fields);
     session.options.onEvent?.({ type: 'tool.call', tool: name, arguments: given, ...fields, durationMs: Math.round(performance.now() - started) });
   };
   const fail = (message: string, refused?: true): CallToolResult => {
+    if (!refused) session.toolCallFailed();
     record({ ok: false, resultBytes: Buffer.byteLength(message), error: message, ...(refused ? { refused } : {}) });
     return { content: [{ type: 'text', text: message }], isError: true };
   };
 
-  const limit = session.toolLimitReached();
+  const limit = session.beginToolCall(name);
   if (limit) {
     // As over a model limit: the agent is told, and the sample ends as an error of kind `limit`.
     session.markLimit(limit);

@@ -104,20 +104,25 @@ export class BridgeSession {
     return undefined;
   }
 
-  /** Why the next host tool call may not go ahead, or undefined. */
-  toolLimitReached(): string | undefined {
+  /**
+   * A host tool call arrives: counted at once (so calls made in parallel cannot pass the limit
+   * together), or refused over the tool-call limit. Returns why it was refused, or undefined.
+   */
+  beginToolCall(tool: string): string | undefined {
+    const t = this.totalsValue.toolCalls ?? { count: 0, errors: 0, byTool: {} };
     const limit = this.options.limits?.toolCalls;
-    const count = this.totalsValue.toolCalls?.count ?? 0;
-    return limit !== undefined && count >= limit ? `tool-call limit of ${limit} reached` : undefined;
+    if (limit !== undefined && t.count >= limit) {
+      this.totalsValue = { ...this.totalsValue, toolCalls: { ...t, refused: (t.refused ?? 0) + 1 } };
+      return `tool-call limit of ${limit} reached`;
+    }
+    this.totalsValue = { ...this.totalsValue, toolCalls: { ...t, count: t.count + 1, byTool: { ...t.byTool, [tool]: (t.byTool[tool] ?? 0) + 1 } } };
+    return undefined;
   }
 
-  /** One host tool call: `ok` false for a tool error, `refused` for a call over the limit. */
-  countToolCall(tool: string, outcome: { readonly ok: boolean; readonly refused?: boolean }): void {
-    const t = this.totalsValue.toolCalls ?? { count: 0, errors: 0, byTool: {} };
-    const next: ToolCallTotals = outcome.refused
-      ? { ...t, refused: (t.refused ?? 0) + 1 }
-      : { ...t, count: t.count + 1, errors: t.errors + (outcome.ok ? 0 : 1), byTool: { ...t.byTool, [tool]: (t.byTool[tool] ?? 0) + 1 } };
-    this.totalsValue = { ...this.totalsValue, toolCalls: next };
+  /** A counted host tool call ended in a tool error. */
+  toolCallFailed(): void {
+    const t = this.totalsValue.toolCalls;
+    if (t) this.totalsValue = { ...this.totalsValue, toolCalls: { ...t, errors: t.errors + 1 } };
   }
 
   markLimit(reason: string): void {
