@@ -19,6 +19,7 @@ export function addCentaurCommand(program: Command): void {
       const { runCentaur } = await import('../../harness/centaur/centaur.ts');
       const abort = new AbortController();
       const release = interruptOnSignals(() => abort.abort());
+      let interrupted = false;
       try {
         const outcome = await runCentaur({
           task,
@@ -34,9 +35,11 @@ export function addCentaurCommand(program: Command): void {
           output: process.stdout,
           signal: abort.signal,
         });
+        interrupted = abort.signal.aborted;
         return outcome.exitCode;
       } finally {
-        release();
+        // Interrupted, the signal stays ours: the sandbox teardown it also started must not re-raise it when done.
+        if (!interrupted) release();
       }
     });
   });
