@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import type { AttemptContext } from './agent.ts';
-import { CodexReader, codexLaunch, codexOptionsSchema, createCodexAgent, tomlInline } from './codex-cli.ts';
+import { CodexReader, codexInteractive, codexLaunch, codexOptionsSchema, createCodexAgent, tomlInline } from './codex-cli.ts';
 import { parseAgentOptions } from './options.ts';
 
 const BIN = '/opt/cagebench/agents/codex_cli/bin/codex';
@@ -21,6 +21,20 @@ function transcript(name: string): Record<string, unknown>[] {
   const text = readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
   return text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 }
+
+describe('codex_cli interactive (centaur)', () => {
+  it('codex with the same flags and config as exec, without --json, --skip-git-repo-check or a prompt', () => {
+    const launch = codexInteractive(ctx, options({ disallowed_tools: ['web_search'] }));
+    const headless = codexLaunch(ctx, { prompt: 'do it' }, options({ disallowed_tools: ['web_search'] }));
+    expect(launch.alias).toBe('codex');
+    expect(launch.argv).toEqual([BIN, ...headless.argv.slice(2, -2).filter((a) => a !== '--json' && a !== '--skip-git-repo-check')]);
+    expect(launch.argv).toContain('--dangerously-bypass-approvals-and-sandbox');
+    expect(launch.argv.slice(-2)).toEqual(['-m', 'solve']);
+    expect(launch.argv).not.toContain('exec');
+    expect(launch.env).toEqual(headless.env);
+    expect(launch.files).toEqual(headless.files);
+  });
+});
 
 describe('codex_cli launch', () => {
   it('a first attempt: exec --json, no approvals, no side traffic, the model id, the prompt last; config.toml points at the bridge', () => {

@@ -9,7 +9,7 @@ import { posix } from 'node:path';
 import { stringify } from 'smol-toml';
 import { z } from 'zod';
 import { AgentError, HOST_TOOLS_SERVER, type AgentAdapter, type AgentEvent, type AgentUsage, type AttemptContext } from './agent.ts';
-import { defineHeadlessAgent, modelId, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
+import { defineHeadlessAgent, modelId, type InteractiveLaunch, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 
@@ -99,6 +99,7 @@ export function createCodexAgent(raw?: unknown): AgentAdapter {
     transcript: 'codex',
     options,
     launch: (ctx, turn, effective) => codexLaunch(ctx, turn, effective),
+    interactive: (ctx, effective) => codexInteractive(ctx, effective),
     reader: (turn) => new CodexReader(turn),
     sessionDirs: [posix.join(CODEX_HOME, 'sessions')],
   });
@@ -186,6 +187,16 @@ export function tomlInline(value: TomlValue): string {
 
 function tomlKey(key: string): string {
   return stringify({ [key]: 0 }).trim().replace(/ = 0$/, '');
+}
+
+/**
+ * Codex's terminal UI, for a person: `codex` with the same config, model and permission
+ * flags as `codex exec`, without exec's own (`--json`, `--skip-git-repo-check`) or a prompt.
+ */
+export function codexInteractive(ctx: AttemptContext, options: CodexOptions): InteractiveLaunch {
+  const { argv, stdin: _stdin, ...rest } = codexLaunch(ctx, { prompt: '' }, options);
+  const flags = argv.slice(2, argv.lastIndexOf('--')).filter((a) => a !== '--json' && a !== '--skip-git-repo-check');
+  return { alias: 'codex', argv: [argv[0]!, ...flags], ...rest };
 }
 
 export function codexLaunch(ctx: AttemptContext, turn: Turn, options: CodexOptions): Launch {

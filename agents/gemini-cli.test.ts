@@ -5,6 +5,7 @@ import type { AttemptContext } from './agent.ts';
 import {
   apiErrorText,
   exitReason,
+  geminiInteractive,
   geminiLaunch,
   geminiModelName,
   geminiOptionsSchema,
@@ -34,6 +35,17 @@ const ctx = {
 const options = (raw: unknown) => parseAgentOptions('gemini_cli', geminiOptionsSchema, raw);
 const HOME = '/var/tmp/cagebench/gemini_cli';
 const fileAt = (launch: ReturnType<typeof geminiLaunch>, path: string): string | undefined => launch.files?.find((f) => f.path === path)?.content;
+
+describe('gemini_cli interactive (centaur)', () => {
+  it('the bundle with --yolo and the model, no -p or --output-format; the same settings and environment', () => {
+    const launch = geminiInteractive(ctx, options({}));
+    expect(launch.alias).toBe('gemini');
+    expect(launch.argv).toEqual([NODE, BUNDLE, '--yolo', '--skip-trust', '-m', 'solve']);
+    const headless = geminiLaunch(ctx, { prompt: 'do it' }, options({}));
+    expect(launch.env).toEqual(headless.env);
+    expect(launch.files).toEqual(headless.files);
+  });
+});
 
 describe('gemini_cli launch', () => {
   it('a first attempt: the bundle on the cached Node, headless stream-json, model pinned, bridge URL and token, stdin closed', () => {

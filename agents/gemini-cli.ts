@@ -22,7 +22,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { HOST_TOOLS_SERVER, type AgentAdapter, type AgentEvent, type AttemptContext } from './agent.ts';
 import type { ExecResult, Sandbox } from '../sandboxes/index.ts';
-import { defineHeadlessAgent, modelId, pick, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
+import { defineHeadlessAgent, modelId, pick, type InteractiveLaunch, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith, type AgentInSandbox } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 
@@ -44,6 +44,7 @@ export function createGeminiAgent(raw?: unknown): AgentAdapter {
     transcript: 'gemini',
     options,
     launch: async (ctx, turn, effective) => geminiLaunch(ctx, turn, effective, await probeSandbox(ctx.sandbox, ctx.identity.user)),
+    interactive: async (ctx, effective) => geminiInteractive(ctx, effective, await probeSandbox(ctx.sandbox, ctx.identity.user)),
     reader: (turn) => new GeminiReader(turn.resume),
     sessionDirs: [SESSIONS],
     recover: geminiRecover,
@@ -121,6 +122,13 @@ export const MAX_PROMPT_ARG_BYTES = 96 * 1024;
 export interface NodeRuntime {
   readonly binary: string;
   readonly path?: string;
+}
+
+/** Gemini CLI's terminal UI, for a person: the same model, settings and `--yolo`, without `-p` and `--output-format`. */
+export function geminiInteractive(ctx: AttemptContext, options: GeminiOptions, facts: SandboxFacts = { gitConfig: [] }): InteractiveLaunch {
+  const { argv, stdin: _stdin, ...rest } = geminiLaunch(ctx, { prompt: '' }, options, facts);
+  const headless = new Set([argv.indexOf('-p'), argv.indexOf('-p') + 1, argv.indexOf('--output-format'), argv.indexOf('--output-format') + 1]);
+  return { alias: 'gemini', argv: argv.filter((_, i) => !headless.has(i)), ...rest };
 }
 
 export function geminiLaunch(ctx: AttemptContext, turn: Turn, options: GeminiOptions, facts: SandboxFacts = { gitConfig: [] }): Launch {

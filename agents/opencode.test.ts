@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptContext } from './agent.ts';
-import { openCodeLaunch, openCodeOptionsSchema, OPENCODE_STATE } from './opencode.ts';
+import { openCodeInteractive, openCodeLaunch, openCodeOptionsSchema, OPENCODE_STATE } from './opencode.ts';
 import { parseAgentOptions } from './options.ts';
 
 const BIN = '/opt/cagebench/agents/opencode/bin/opencode';
@@ -11,6 +11,16 @@ const ctx = {
   model: { model: 'mock/solve', token: 'tok', baseUrls: { anthropic: 'http://10.213.0.2:9000', openai: 'http://10.213.0.2:9000/v1', gemini: 'http://10.213.0.2:9000' } },
 } as unknown as AttemptContext;
 const options = (raw: unknown) => parseAgentOptions('opencode', openCodeOptionsSchema, raw);
+
+describe('opencode interactive (centaur)', () => {
+  it('the TUI (no run --format json), configured by the same environment', () => {
+    const launch = openCodeInteractive(ctx, options({}));
+    expect(launch.alias).toBe('opencode');
+    expect(launch.argv).toEqual([BIN]);
+    expect(openCodeInteractive(ctx, options({ debug: true })).argv).toEqual([BIN, '--print-logs', '--log-level', 'DEBUG']);
+    expect(launch.env).toEqual(openCodeLaunch(ctx, { prompt: 'do it' }, options({})).env);
+  });
+});
 
 describe('opencode launch', () => {
   it('run --format json; its models catalog is an empty file of ours, nothing fetched or updated', () => {

@@ -16,7 +16,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import type { AgentAdapter, AgentEvent, AttemptContext } from './agent.ts';
-import { defineHeadlessAgent, modelId, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
+import { defineHeadlessAgent, modelId, type InteractiveLaunch, type Launch, type OutputReader, type ReaderState, type Turn } from './headless.ts';
 import { pathWith } from './install.ts';
 import { commonOptionsShape, parseAgentOptions, type McpServer } from './options.ts';
 
@@ -47,6 +47,7 @@ export function createOpenCodeAgent(raw?: unknown): AgentAdapter {
     transcript: 'opencode',
     options,
     launch: (ctx, turn, effective) => openCodeLaunch(ctx, turn, effective),
+    interactive: (ctx, effective) => openCodeInteractive(ctx, effective),
     // With the same fallback as a run: as a user whose HOME it cannot write, it exits on its first mkdir.
     versionCommand: ({ installed, identity }) => {
       const binary = installed.opencode!.binary;
@@ -95,6 +96,12 @@ export function openCodeConfig(baseUrl: string, token: string, model: string, op
       },
     },
   };
+}
+
+/** OpenCode's TUI, for a person (`opencode` rather than `run --format json`): its model, permissions and config come from the same environment. */
+export function openCodeInteractive(ctx: AttemptContext, options: OpenCodeOptions): InteractiveLaunch {
+  const { argv, stdin: _stdin, ...rest } = openCodeLaunch(ctx, { prompt: '' }, options);
+  return { alias: 'opencode', argv: [argv[0]!, ...(options.debug ? ['--print-logs', '--log-level', 'DEBUG'] : [])], ...rest };
 }
 
 export function openCodeLaunch(ctx: AttemptContext, turn: Turn, options: OpenCodeOptions): Launch {
