@@ -238,11 +238,11 @@ class Centaur {
     return { started };
   }
 
+  /** What `task status` adds to the time it reckons itself: the task, and the agent's model use so far. */
   private status(env: SessionEnvironment): string {
-    const spent = this.shellStartedAt === undefined ? 'not started' : duration(Date.now() - this.shellStartedAt);
     const totals = env.bridgeSession?.totals;
     const calls = totals ? `${totals.requests} model call(s), ${(totals.usage.inputTokens + totals.usage.outputTokens).toLocaleString('en-US')} tokens` : 'no model';
-    return `task ${this.task.id} · time spent ${spent} · ${this.agent.name}: ${calls}`;
+    return `task ${this.task.id} · ${this.agent.name}: ${calls}`;
   }
 
   private attach(argv: readonly string[], recordOnHost: boolean): void {

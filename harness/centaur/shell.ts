@@ -74,6 +74,11 @@ case "$1" in
     ;;
   status)
     if [ -e "$d/${IO.answer}" ]; then echo "submitted"; fi
+    # The time here and now; the model use as the host last saw it (it looks twice a second).
+    if [ -e "$d/${IO.started}" ]; then
+      s=$(( $(date +%s) - $(cat "$d/${IO.started}") ))
+      if [ "$s" -lt 60 ]; then echo "time spent \${s}s"; else echo "time spent $((s / 60))m $((s % 60))s"; fi
+    fi
     if [ -e "$d/${IO.status}" ]; then cat "$d/${IO.status}"; else echo "task: the host has not reported yet" >&2; fi
     ;;
   quit)

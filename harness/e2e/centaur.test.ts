@@ -40,8 +40,15 @@ describe.runIf(HAS_TMUX)(`cagebench centaur in a terminal (tmux)${HAS_TMUX ? '' 
       expect(screen()).toMatch(/docker exec -it -w \/workspace \w+ script /);
       tmux('send-keys', '-t', 'c', "claude -p 'go'", 'Enter');
       await until(/^I wrote mock-was-here\.txt\.$/m, "the agent's answer");
-      tmux('send-keys', '-t', 'c', 'cat mock-was-here.txt; task status', 'Enter');
-      await until(/time spent \d+s · claude_code: \d model call\(s\)/, 'task status');
+      tmux('send-keys', '-t', 'c', 'cat mock-was-here.txt', 'Enter');
+      await until(/^cagebench-mock$/m, 'the file the agent wrote');
+      // The host looks twice a second: its count catches up with the agent's calls.
+      const counted = /time spent \d+s\ntask answer-42 · claude_code: 2 model call\(s\)/;
+      for (let i = 0; i < 20 && !counted.test(screen()); i++) {
+        tmux('send-keys', '-t', 'c', 'task status', 'Enter');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect(screen()).toMatch(counted);
       tmux('send-keys', '-t', 'c', 'task submit 42', 'Enter');
       await until(/score 1 \(pass\): the answer equals "42"/, 'the verdict in the shell', 60_000);
       await until(/\[centaur exited 0\]/, 'the CLI to exit', 60_000);
@@ -61,7 +68,7 @@ describe.runIf(HAS_TMUX)(`cagebench centaur in a terminal (tmux)${HAS_TMUX ? '' 
     expect(events.find((e) => e.type === 'centaur.submit')).toMatchObject({ answer: '42' });
     // What was typed, and what the shell showed, is in the recording.
     const typescript = await readFile(join(runDir, 'samples', 'answer-42__e1', 'recording', 'typescript'), 'utf8');
-    for (const typed of ["claude -p 'go'", 'task submit 42', 'cagebench-mock']) expect(typescript).toContain(typed);
+    for (const typed of ["claude -p 'go'", 'task status', 'task submit 42', 'cagebench-mock', '2 model call(s)']) expect(typescript).toContain(typed);
     expect((await readFile(join(runDir, 'samples', 'answer-42__e1', 'recording', 'timing'), 'utf8')).trim().split('\n').length).toBeGreaterThan(3);
     // A normal run directory: the reader and the summary agree.
     const view = await readRunDir(runDir);
@@ -91,7 +98,7 @@ describe('cagebench centaur without a terminal', () => {
     const usage = task();
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain('usage: task submit [ANSWER]');
-    await waitFor(() => /time spent not started · claude_code: 0 model call/.test(String(task('status').stdout)), 'task status', 30_000);
+    await waitFor(() => String(task('status').stdout) === 'task answer-42 · claude_code: 0 model call(s), 0 tokens\n', 'task status', 30_000);
     const quit = task('quit');
     expect(quit.stdout).toContain('quit: no score');
     expect(task('submit', 'late').stderr).toContain('task: already quit');
