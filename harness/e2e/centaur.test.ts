@@ -109,6 +109,10 @@ describe('cagebench centaur without a terminal', () => {
     expect(result).toMatchObject({ outcome: 'error', error: { kind: 'agent', code: 'CB_CENTAUR_QUIT' }, centaur: { ended: 'quit', recording: { error: 'no recording: the shell was never opened' } } });
     expect(result.score).toBeUndefined();
     expect(await summary(runDir)).toMatchObject({ status: 'completed', counts: { error: 1, total: 1 } });
+    // A person's run is not for a headless agent to finish.
+    const resumed = await cli(['resume', runDir]).exited;
+    expect(resumed.code).toBe(2);
+    expect(resumed.stderr).toContain('is a centaur run (cagebench centaur): it cannot be resumed');
     expect(await leftovers(`session-${runId}`)).toBe(0);
   }, 300_000);
 

@@ -148,6 +148,8 @@ export interface ResumeOverrides {
 /** Finish a run: samples with a result.json are skipped; changed tasks are refused. */
 export async function resume(runDir: string, options: RunOptions & ResumeOverrides = {}): Promise<RunOutcome> {
   const record = await readRunRecord(runDir);
+  // A person worked it: there is nothing a headless agent could finish.
+  if (record.mode === 'centaur') throw new ConfigError(`${runDir} is a centaur run (cagebench centaur): it cannot be resumed; start another with cagebench centaur.`);
   // Earlier versions wrote continueMessage and engineGraceSec.
   const { continueMessage, engineGraceSec, inline, ...c } = record.config;
   const missing = (inline ?? []).filter((key) => options[key] === undefined);
