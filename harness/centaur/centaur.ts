@@ -229,7 +229,8 @@ class Centaur {
       `[ -e "$d/${IO.started}" ] && echo started`,
       `if [ -e "$d/${IO.quit}" ]; then echo quit; elif [ -e "$d/${IO.answer}" ]; then echo answer; cat "$d/${IO.answer}"; fi`,
     ].join('\n');
-    const r = await env.sandbox.exec(['sh', '-c', script, 'sh', status], { user: 'root' });
+    // Bounded: one look that hangs (an engine under load) must not stall the loop for good.
+    const r = await env.sandbox.exec(['sh', '-c', script, 'sh', status], { user: 'root', timeoutMs: 15_000 });
     const text = r.stdout;
     const started = /^started$/m.test(text);
     if (/^quit$/m.test(text)) return { started, ended: { how: 'quit' } };
