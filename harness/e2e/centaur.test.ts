@@ -14,7 +14,7 @@ import { cli, FIXTURES, leftovers, outDir, sampleEvents, summary, waitFor } from
 
 const BIN = fileURLToPath(new URL('../../bin/cagebench.js', import.meta.url));
 const TASK = join(FIXTURES, 'centaur.yaml');
-const ARGS = [TASK, '--agent', 'claude_code', '--model', 'mock/shell-then-answer'];
+const ARGS = [TASK, '--task-id', 'answer-42', '--agent', 'claude_code', '--model', 'mock/shell-then-answer'];
 const HAS_TMUX = spawnSync('tmux', ['-V']).status === 0;
 
 async function resultOf(runDir: string): Promise<ResultRecord> {
@@ -81,9 +81,9 @@ describe.runIf(HAS_TMUX)(`cagebench centaur in a terminal (tmux)${HAS_TMUX ? '' 
 
 describe('cagebench centaur without a terminal', () => {
   /** Start it piped; the printed `docker exec -it … <container> …` line gives the container. */
-  async function started(runId: string): Promise<{ proc: ReturnType<typeof cli>; runDir: string; task: (...args: string[]) => ReturnType<typeof spawnSync> }> {
+  async function started(runId: string, args: readonly string[] = ARGS): Promise<{ proc: ReturnType<typeof cli>; runDir: string; task: (...args: string[]) => ReturnType<typeof spawnSync> }> {
     const out = await outDir();
-    const proc = cli(['centaur', ...ARGS, '--out', out, '--run-id', runId]);
+    const proc = cli(['centaur', ...args, '--out', out, '--run-id', runId]);
     await waitFor(() => /docker exec -it /.test(proc.output().stdout), `the docker exec line; so far:\n${proc.output().stdout}${proc.output().stderr}`, 180_000);
     const line = /docker exec -it (.*)$/m.exec(proc.output().stdout)![1]!;
     const container = /-w \S+ (\w+) /.exec(line)![1]!;
@@ -114,6 +114,22 @@ describe('cagebench centaur without a terminal', () => {
     expect(resumed.code).toBe(2);
     expect(resumed.stderr).toContain('is a centaur run (cagebench centaur): it cannot be resumed');
     expect(await leftovers(`session-${runId}`)).toBe(0);
+  }, 300_000);
+
+  it('a scorer that cannot score: the shell is told, the result is an error (kind timeout), exit 4; a file of two tasks needs --task-id', async () => {
+    const runId = `centaur-error-${process.pid}`;
+    const { proc, runDir, task } = await started(runId, [TASK, '--task-id', 'slow-scorer', '--agent', 'claude_code', '--model', 'mock/shell-then-answer']);
+    const submit = task('submit', 'anything');
+    expect(submit.stdout).toMatch(/submitted; scoring\.\.\.\nno score: The scoring command `sleep 30` did not finish within 1000 ms/);
+    const { code } = await proc.exited;
+    expect(code).toBe(4);
+    const result = JSON.parse(await readFile(join(runDir, 'samples', 'slow-scorer__e1', 'result.json'), 'utf8')) as ResultRecord;
+    expect(result).toMatchObject({ outcome: 'error', error: { kind: 'timeout', code: 'CB_SCORER_TIMEOUT' }, centaur: { ended: 'submit', answer: 'anything' } });
+    expect(await leftovers(`session-${runId}`)).toBe(0);
+
+    const both = await cli(['centaur', TASK, '--agent', 'claude_code', '--model', 'mock/shell-then-answer', '--out', await outDir()]).exited;
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('holds 2 tasks: a centaur works one; choose it with --task-id (answer-42, slow-scorer)');
   }, 300_000);
 
   it('SIGTERM while waiting: the sandbox stops, no result.json, the summary says interrupted, exit 130', async () => {
