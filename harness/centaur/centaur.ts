@@ -5,7 +5,7 @@
 // submit is scored by the task's scorer in the live sandbox and written as a normal sample of
 // a one-sample run directory (run.json, summary.json, result.json, events.jsonl).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAgent, isHeadlessAgent, placeLaunch, type AttemptContext, type HeadlessAgent } from '../../agents/index.ts';
@@ -248,7 +248,7 @@ class Centaur {
 
   private attach(argv: readonly string[], recordOnHost: boolean): void {
     const [cmd, ...args] = recordOnHost ? ['script', '-q', '-f', `--timing=${join(this.paths.dir, 'recording', 'timing')}`, join(this.paths.dir, 'recording', 'typescript'), '-c', argv.map(shellQuote).join(' ')] : argv;
-    if (recordOnHost) spawnSync('mkdir', ['-p', join(this.paths.dir, 'recording')]);
+    if (recordOnHost) mkdirSync(join(this.paths.dir, 'recording'), { recursive: true });
     this.attached = spawn(cmd!, args, { stdio: 'inherit' });
     this.attached.on('error', (err) => this.options.output.write(`cagebench centaur: could not start ${cmd}: ${err.message}; paste the line above in a terminal instead\n`));
   }
@@ -298,7 +298,7 @@ class Centaur {
     await writeJsonAtomic(this.paths.result, result);
     this.events.append('sample.end', { outcome: result.outcome, score: result.score, error });
     await writeJsonAtomic(join(this.runDir, 'summary.json'), buildSummary(this.config, this.agent.name, [result], 1, 'completed', this.startedAt));
-    this.farewell = (`\ncagebench centaur: ${ended.how === 'quit' ? 'quit, no score' : score ? `score ${score.value} (${score.passed ? 'pass' : 'fail'})` : `error: ${error!.message}`} · time spent ${duration(timeSpentMs)} · ${usage?.requests ?? 0} model call(s)\n  ${this.paths.result}\n`);
+    this.farewell = `\ncagebench centaur: ${ended.how === 'quit' ? 'quit, no score' : score ? `score ${score.value} (${score.passed ? 'pass' : 'fail'})` : `error: ${error!.message}`} · time spent ${duration(timeSpentMs)} · ${usage?.requests ?? 0} model call(s)\n  ${this.paths.result}\n`;
     // A quit is what the person asked for; a scorer that could not score is an error, as in a run.
     return { runDir: this.runDir, result, exitCode: ended.how === 'submit' && error ? EXIT_SAMPLE_ERRORS : EXIT_OK };
   }
@@ -367,7 +367,7 @@ class Centaur {
     this.events.append('sample.interrupted', { reason: 'signal' });
     await this.closeEnv?.();
     await writeJsonAtomic(join(this.runDir, 'summary.json'), { ...buildSummary(this.config, this.agent.name, [], 1, 'interrupted', this.startedAt), interruptedBy: 'signal' });
-    this.farewell = (`\ncagebench centaur: interrupted; the sandbox is stopped and nothing was scored (${this.runDir})\n`);
+    this.farewell = `\ncagebench centaur: interrupted; the sandbox is stopped and nothing was scored (${this.runDir})\n`;
     return { runDir: this.runDir, exitCode: EXIT_INTERRUPTED };
   }
 
@@ -380,7 +380,7 @@ class Centaur {
     const result = this.result({ error, usage, centaur: { ended: 'quit', timeSpentMs: this.shellStartedAt ? now - this.shellStartedAt : 0, recording: { error: 'no recording: the session did not start' } }, environmentMs: now - this.startedAt.getTime(), verifierMs: 0, timeSpentMs: 0 });
     await writeJsonAtomic(this.paths.result, result);
     await writeJsonAtomic(join(this.runDir, 'summary.json'), buildSummary(this.config, this.agent.name, [result], 1, 'completed', this.startedAt));
-    this.farewell = (`\ncagebench centaur: error (${error.kind}): ${error.message}\n  ${this.paths.result}\n`);
+    this.farewell = `\ncagebench centaur: error (${error.kind}): ${error.message}\n  ${this.paths.result}\n`;
     return { runDir: this.runDir, result, exitCode: EXIT_SAMPLE_ERRORS };
   }
 }
