@@ -5,6 +5,7 @@
 // end it. Each leaves a run directory `cagebench report` reads and no container behind.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +56,8 @@ describe.runIf(HAS_TMUX)(`cagebench centaur in a terminal (tmux)${HAS_TMUX ? '' 
       expect(screen()).toMatch(/cagebench centaur: score 1 \(pass\) · time spent \d+s · 2 model call\(s\)/);
     } finally {
       spawnSync('tmux', ['-L', socket, 'kill-server']);
+      // kill-server leaves its socket file behind.
+      rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid!()}`, socket), { force: true });
     }
     const runDir = join(out, runId);
     const result = await resultOf(runDir);
