@@ -25,9 +25,9 @@ export interface UserConfig {
   readonly agentOptions?: Readonly<Record<string, unknown>>;
   /** `provider/model`; only agents that need a model use it. */
   readonly model?: string;
-  /** Samples per task. @default 1 */
   /** `provider/model` of the grader of model_graded scorers that name none. */
   readonly graderModel?: string;
+  /** Samples per task. @default 1 */
   readonly epochs?: number;
   /** Attempts per sample (the agent continues after an incorrect one). @default the task's, else 1 */
   readonly attempts?: number;
@@ -165,6 +165,7 @@ export interface ResolvedConfig {
   readonly agentName: string;
   readonly agentOptions?: Readonly<Record<string, unknown>>;
   readonly model?: string;
+  readonly graderModel?: string;
   readonly epochs: number;
   readonly attempts?: number;
   readonly concurrency: number;
@@ -175,7 +176,6 @@ export interface ResolvedConfig {
   readonly limit?: number;
   readonly task?: string;
   /** `--shard i/n`, parsed (1 ≤ index ≤ count). */
-  readonly graderModel?: string;
   readonly shard?: Shard;
   readonly out: string;
   readonly runId: string;
@@ -253,6 +253,7 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     agentName,
     ...(agentOptions ? { agentOptions } : {}),
     model: user.model,
+    ...(user.graderModel ? { graderModel: user.graderModel } : {}),
     epochs: user.epochs ?? 1,
     attempts: user.attempts,
     // A pool runs as many sandboxes as its engines hold, unless told otherwise.
@@ -270,7 +271,6 @@ export function resolveConfig(user: UserConfig): ResolvedConfig {
     maxErrors: user.maxErrors,
     engineGraceSec: user.engineGrace ?? 600,
     passEnv: user.passEnv ?? [],
-    ...(user.graderModel ? { graderModel: user.graderModel } : {}),
     failUnder: user.failUnder,
     continueMessage: user.incorrectMessage ?? DEFAULT_CONTINUE_MESSAGE,
     junit: user.junit,
