@@ -12,7 +12,7 @@ export function addCentaurCommand(program: Command): void {
     .requiredOption('--agent <name>', 'agent whose interactive command is in the shell: claude_code, codex_cli, gemini_cli, opencode')
     .option('--task-id <id>', 'which task of <task>, when it holds several')
     .option('--no-attach', "only print the 'docker exec' line, even in a terminal");
-  addRunFlags(command, ['model', 'agentOptions', 'agentVersion', 'offline', 'out', 'runId']).action(async (task: string, opts: Record<string, unknown>) => {
+  addRunFlags(command, ['model', 'graderModel', 'agentOptions', 'agentVersion', 'offline', 'out', 'runId']).action(async (task: string, opts: Record<string, unknown>) => {
     await report(async () => {
       const { checkRunOptions } = await import('../../harness/config-schema.ts');
       checkRunOptions(runFlagValues(opts), { file: 'the command line', flags: true });
@@ -26,6 +26,7 @@ export function addCentaurCommand(program: Command): void {
           agent: opts.agent as string,
           ...(opts.taskId ? { taskId: opts.taskId as string } : {}),
           ...(opts.model ? { model: opts.model as string } : {}),
+          ...(opts.graderModel ? { graderModel: opts.graderModel as string } : {}),
           ...(opts.agentOptions ? { agentOptions: opts.agentOptions as Record<string, unknown> } : {}),
           ...(opts.agentVersion ? { agentVersion: opts.agentVersion as string } : {}),
           ...(opts.offline ? { offline: true } : {}),

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createAgent, isHeadlessAgent, placeLaunch, type AttemptContext, type HeadlessAgent } from '../../agents/index.ts';
 import type { Sandbox } from '../../sandboxes/index.ts';
-import { createScorer, type Score } from '../../scorers/index.ts';
+import { createScorer, type Score, type ScoreContext } from '../../scorers/index.ts';
 import type { Task } from '../../tasks/index.ts';
 import { resolveConfig, type ResolvedConfig } from '../config.ts';
 import { ConfigError, sampleError } from '../errors.ts';
@@ -21,7 +21,8 @@ import { EventLog, samplePaths, writeJsonAtomic } from '../log/writer.ts';
 import { shellQuote } from '../models/providers/mock.ts';
 import { sampleId } from '../runner/plan.ts';
 import { buildSummary } from '../runner/run.ts';
-import { checkRunInputs, loadSelectedTasks } from '../runner/validate.ts';
+import { addUsage, graderClientOf, sampleGrader } from '../runner/grader.ts';
+import { checkGraders, checkRunInputs, loadSelectedTasks } from '../runner/validate.ts';
 import { openEnvironment, type SessionEnvironment } from '../session/environment.ts';
 import { HARNESS_VERSION } from '../version.ts';
 import { CENTAUR_DIR, commandLine, IO, IO_DIR, RC_FILE, RECORDING_DIR, rcFile, shellArgs, TASK_SCRIPT, taskScript } from './shell.ts';
@@ -34,6 +35,8 @@ export interface CentaurOptions {
   readonly agent: string;
   readonly agentOptions?: Readonly<Record<string, unknown>>;
   readonly model?: string;
+  /** `provider/model` of a model_graded scorer's grader, when the task's names none. */
+  readonly graderModel?: string;
   readonly agentVersion?: string;
   readonly offline?: boolean;
   /** @default ./runs */
@@ -65,6 +68,7 @@ export async function runCentaur(options: CentaurOptions): Promise<CentaurOutcom
     agent: options.agent,
     ...(options.agentOptions ? { agentOptions: options.agentOptions } : {}),
     ...(options.model ? { model: options.model } : {}),
+    ...(options.graderModel ? { graderModel: options.graderModel } : {}),
     ...(options.agentVersion ? { agentVersion: options.agentVersion } : {}),
     ...(options.offline ? { offline: true } : {}),
     ...(options.out ? { out: options.out } : {}),
@@ -77,6 +81,7 @@ export async function runCentaur(options: CentaurOptions): Promise<CentaurOutcom
   }
   await checkRunInputs(config, agent);
   const task = onlyTask(await loadSelectedTasks(config.paths, config.task), options);
+  checkGraders([task], config);
   const runDir = join(config.out, config.runId);
   if (existsSync(join(runDir, 'run.json'))) throw new ConfigError(`Run directory ${runDir} already holds a run: choose another --run-id.`);
   await mkdir(runDir, { recursive: true });
@@ -112,6 +117,7 @@ class Centaur {
   private readonly startedAt = new Date();
   private shellStartedAt: number | undefined;
   private attached: ChildProcess | undefined;
+  private graderUsage: ModelUsageRecord | undefined;
   private closeEnv: (() => Promise<void>) | undefined;
   /** Printed once the person's terminal is given back. */
   private farewell = '';
@@ -275,7 +281,7 @@ class Centaur {
       const scoreStarted = performance.now();
       try {
         const spec = this.task.scorer;
-        score = await createScorer(spec)({ sandbox: env.sandbox, spec, answer: ended.answer, ...(this.task.environment.workdir ? { workdir: this.task.environment.workdir } : {}), timeoutMs: this.task.timeouts.verifierSec * 1000, outputDir: this.paths.verifier });
+        score = await createScorer(spec)({ sandbox: env.sandbox, spec, answer: ended.answer, ...(this.task.environment.workdir ? { workdir: this.task.environment.workdir } : {}), timeoutMs: this.task.timeouts.verifierSec * 1000, outputDir: this.paths.verifier, ...this.grading(spec) });
         this.events.append('score', { attempt: 1, value: score.value, values: score.values, passed: score.passed, explanation: score.explanation });
       } catch (err) {
         error = sampleError(err);
@@ -291,7 +297,7 @@ class Centaur {
     const recording = await this.keepRecording(env.sandbox, look);
     const usage = usageOf(env);
     const centaur: CentaurRecord = { ended: ended.how, ...(ended.how === 'submit' ? { answer: ended.answer } : {}), timeSpentMs, recording };
-    const result = this.result({ score, error, usage, centaur, environmentMs, verifierMs, timeSpentMs });
+    const result = { ...this.result({ score, error, usage, centaur, environmentMs, verifierMs, timeSpentMs }), ...(this.graderUsage ? { graderUsage: this.graderUsage } : {}) };
     await writeTrajectory(this.paths.dir, { instruction: this.task.instruction, sampleId: this.sampleId, agent: { name: this.agent.name, version: this.config.agentVersion }, model: this.config.model }).catch((err: unknown) =>
       this.events.append('trajectory.error', { error: sampleError(err).message }),
     );
@@ -319,6 +325,14 @@ class Centaur {
       }
     }
     return { typescript: 'recording/typescript', timing: 'recording/timing', where };
+  }
+
+  /** A model_graded scorer's question, log and the run's graders (their use kept apart from the agent's). */
+  private grading(spec: Task['scorer']): Partial<ScoreContext> {
+    if (spec.type !== 'model_graded') return {};
+    const emit = (type: string, fields: Readonly<Record<string, unknown>>): void => this.events.append(type, { ...fields, attempt: 1 });
+    const onUsage = (u: ModelUsageRecord): void => void (this.graderUsage = addUsage(this.graderUsage, u));
+    return { question: this.task.instruction, emit, grader: sampleGrader(graderClientOf(this.config), { sampleId: this.sampleId, emit, onUsage }) };
   }
 
   private result(r: { score?: Score; error?: ErrorRecord; usage?: ModelUsageRecord; centaur: CentaurRecord; environmentMs: number; verifierMs: number; timeSpentMs: number }): ResultRecord {

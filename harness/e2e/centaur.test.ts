@@ -132,7 +132,22 @@ describe('cagebench centaur without a terminal', () => {
 
     const both = await cli(['centaur', TASK, '--agent', 'claude_code', '--model', 'mock/shell-then-answer', '--out', await outDir()]).exited;
     expect(both.code).toBe(2);
-    expect(both.stderr).toContain('holds 2 tasks: a centaur works one; choose it with --task-id (answer-42, slow-scorer)');
+    expect(both.stderr).toContain('holds 3 tasks: a centaur works one; choose it with --task-id (answer-42, slow-scorer, graded)');
+  }, 300_000);
+
+  it('a model_graded task: the submitted answer is graded by --grader-model, grader use apart from the agent\'s, the grader\'s prompt in events.jsonl', async () => {
+    const runId = `centaur-graded-${process.pid}`;
+    const grader = `mock/${join(FIXTURES, 'graders', 'correct.yaml')}`;
+    const { proc, runDir, task } = await started(runId, [TASK, '--task-id', 'graded', '--agent', 'claude_code', '--model', 'mock/shell-then-answer', '--grader-model', grader]);
+    expect(task('submit', 'an off-by-one in the loop bound').stdout).toMatch(/score 1 \(pass\)/);
+    expect((await proc.exited).code).toBe(0);
+    const result = JSON.parse(await readFile(join(runDir, 'samples', 'graded__e1', 'result.json'), 'utf8')) as ResultRecord;
+    expect(result).toMatchObject({ outcome: 'pass', score: 1, graderUsage: { requests: 1 } });
+    expect(result.usage?.requests ?? 0).toBe(0);
+    const calls = (await sampleEvents(runDir, 'graded__e1')).filter((e) => e.type === 'grader.call');
+    expect(calls).toHaveLength(1);
+    expect(JSON.stringify(calls[0])).toContain('an off-by-one in the loop bound');
+    expect(await leftovers(`session-${runId}`)).toBe(0);
   }, 300_000);
 
   it('SIGTERM while waiting: the sandbox stops, no result.json, the summary says interrupted, exit 130', async () => {
