@@ -181,9 +181,24 @@ ensure_chromium() {
     die "installing chromium with apt failed; run 'apt-get install chromium' and try again"
 }
 
+# --- tmux for the terminal tests ---------------------------------------------------------
+# The centaur and chat tests drive a real terminal in tmux (send-keys, capture-pane).
+ensure_tmux() {
+  command -v tmux >/dev/null && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    say "warning: tmux is missing and apt-get cannot install it here (not root, or not Debian): the terminal tests will be skipped; install Debian's tmux package"
+    return 0
+  fi
+  say "installing Debian's tmux with apt (the centaur and chat tests drive a terminal in it)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tmux >&2 ||
+    { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tmux >&2; } ||
+    die "installing tmux with apt failed; run 'apt-get install --no-install-recommends tmux' and try again"
+}
+
 start=$(date +%s)
 ensure_npm_deps
 ensure_chromium
+ensure_tmux
 ensure_runtimes
 ensure_podman
 ensure_engine
