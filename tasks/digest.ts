@@ -38,6 +38,8 @@ export async function digestTask(task: Omit<Task, 'digest'>): Promise<string> {
     files: await Promise.all(task.files.map(canonicalFile)),
     setup: task.setup ?? null,
     scorer: await canonicalScorer(task.scorer),
+    // Harbor extra scorers; absent without them, so other tasks keep their digests.
+    ...defined({ extraScorers: task.extraScorers && (await Promise.all(task.extraScorers.map(async (x) => ({ name: x.name, spec: await canonicalScorer(x.spec) })))) }),
     solution: task.solution ? await canonicalSolution(task.solution) : null,
     // Added with Harbor 0.22's keys; present only when set, so older tasks keep their digests.
     ...defined({ agentUser: task.agentUser, mcpServers: task.mcpServers, skillsDir: task.skillsDir, artifacts: task.artifacts }),

@@ -27,7 +27,10 @@ import {
   type TaskFile,
   type TaskMcpServer,
 } from './task.ts';
-import { check, HARBOR_KNOWN_KEYS, HarborConfigSchema, ID_PATTERN, parseSizeMb, type HarborConfig } from './validate.ts';
+import { toScorerSpec } from './load-suite.ts';
+import { validate } from './issues.ts';
+import { check, HARBOR_KNOWN_KEYS, HarborConfigSchema, ID_PATTERN, parseSizeMb, SuiteScorerSchema, type HarborConfig } from './validate.ts';
+import type { ScorerSpec } from './task.ts';
 
 export const HARBOR_CONFIG_FILE = 'task.toml';
 /** Harbor's `[verifier].timeout_sec` when unset. */
@@ -142,6 +145,8 @@ export async function loadHarborTask(dir: string, options: LoadHarborOptions = {
     }
   }
 
+  const extraScorers = config ? extraScorersOf(config.metadata, tomlFile, root, problems) : [];
+
   if (problems.length > 0 || !config || !raw || instruction === undefined || !source) throw new TaskLoadError(problems);
 
   const env = config.environment ?? {};
@@ -182,6 +187,7 @@ export async function loadHarborTask(dir: string, options: LoadHarborOptions = {
       ...(isEmpty(verifierEnv) ? {} : { env: verifierEnv }),
       ...(config.verifier?.user === undefined ? {} : { user: config.verifier.user }),
     },
+    ...(extraScorers.length === 0 ? {} : { extraScorers }),
     ...(hasSolution ? { solution: { kind: 'script', dir: solutionDir, ...(isEmpty(solutionEnv) ? {} : { env: solutionEnv }) } as const } : {}),
     ...(config.agent?.user === undefined ? {} : { agentUser: config.agent.user }),
     ...(mcpServers === undefined ? {} : { mcpServers }),
@@ -306,9 +312,16 @@ function classifyKeys(raw: Record<string, unknown>, config: HarborConfig, facts:
           add([top, k], `[task].${tomlKey(k)}`, 'ignored', known ? 'package information: no effect on a run (the task id is the directory name)' : NOT_HARBOR);
         }
         break;
-      case 'metadata':
+      case 'metadata': {
+        const cagebench = config.metadata?.['cagebench'];
+        const scorers = isTable(cagebench) ? cagebench['scorers'] : undefined;
+        const n = Array.isArray(scorers) ? scorers.length : 0;
+        if (n > 0) {
+          add([top, 'cagebench', 'scorers'], '[[metadata.cagebench.scorers]]', 'honoured', `${n} extra scorer${n === 1 ? '' : 's'} run after test.sh; each adds its value to the step's values under its name (the verifier still decides pass/fail); Harbor ignores them`);
+        }
         add([top], '[metadata]', 'ignored', "kept as the task's metadata: no effect on a run");
         break;
+      }
       case 'agent':
       case 'verifier':
         for (const k of Object.keys(value as object)) {
@@ -598,4 +611,59 @@ async function readText(file: string, taskDir: string, name: string): Promise<st
     const text = code === 'ENOENT' ? 'is missing: every Harbor task directory has one' : `cannot be read: ${(cause as Error).message}`;
     throw TaskLoadError.at(taskDir, name, text, { cause });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extra scorers: [[metadata.cagebench.scorers]], suite scorers with a name (Harbor ignores [metadata]).
+
+const EXTRA_KEY = '[[metadata.cagebench.scorers]]';
+const EXTRA_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** The extra scorers task.toml declares; their problems are pushed onto `problems`, naming task.toml and the key. */
+function extraScorersOf(
+  metadata: Readonly<Record<string, unknown>> | undefined,
+  file: string,
+  root: string,
+  problems: TaskProblem[],
+): { name: string; spec: ScorerSpec }[] {
+  const cagebench = metadata?.['cagebench'];
+  if (cagebench === undefined) return [];
+  if (!isTable(cagebench)) {
+    problems.push({ file, field: '[metadata.cagebench]', text: 'must be a table' });
+    return [];
+  }
+  const entries = cagebench['scorers'];
+  if (entries === undefined) return [];
+  if (!Array.isArray(entries)) {
+    problems.push({ file, field: EXTRA_KEY, text: 'must be an array of tables ([[metadata.cagebench.scorers]])' });
+    return [];
+  }
+  const out: { name: string; spec: ScorerSpec }[] = [];
+  entries.forEach((entry: unknown, i) => {
+    const at = `${EXTRA_KEY}[${i}]`;
+    if (!isTable(entry)) {
+      problems.push({ file, field: at, text: 'must be a table with a name and a scorer type' });
+      return;
+    }
+    const { name, ...rest } = entry;
+    let ok = true;
+    if (typeof name !== 'string' || !EXTRA_NAME.test(name)) {
+      problems.push({ file, field: `${at}.name`, text: `${name === undefined ? 'is missing (it ' : ''}must be a name made of letters, digits, "_" and "-"${name === undefined ? ')' : ''}` });
+      ok = false;
+    } else if (name === 'reward') {
+      problems.push({ file, field: `${at}.name`, text: 'must not be "reward": that is the verifier\'s own value' });
+      ok = false;
+    } else if (out.some((x) => x.name === name) || entries.slice(0, i).some((e: unknown) => isTable(e) && e['name'] === name)) {
+      problems.push({ file, field: `${at}.name`, text: `must be unique ("${name}" is used by an earlier scorer)` });
+      ok = false;
+    }
+    const result = validate(SuiteScorerSchema, rest, {
+      file,
+      notation: 'toml',
+      name: (path) => (path.length === 0 ? at : `${at}.${path.map(String).join('.')}`),
+    });
+    if (!result.ok) problems.push(...result.problems);
+    else if (ok) out.push({ name: name as string, spec: toScorerSpec(result.data, root) });
+  });
+  return out;
 }

@@ -202,7 +202,8 @@ function toSolution(solution: string | readonly string[] | undefined): Solution 
   return { kind: 'commands', commands: typeof solution === 'string' ? [solution] : solution };
 }
 
-function toScorerSpec(s: SuiteScorer, dir: string): ScorerSpec {
+/** A suite scorer as a ScorerSpec; a module's path is relative to `dir`. Harbor extra scorers use it too. */
+export function toScorerSpec(s: SuiteScorer, dir: string): ScorerSpec {
   const only = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
   switch (s.type) {
     case 'command':

@@ -152,6 +152,11 @@ export interface Task {
   /** Shell command run in the workdir after the files are placed, before the agent. */
   readonly setup?: string;
   readonly scorer: ScorerSpec;
+  /**
+   * More scorers run after `scorer` in the same sandbox (Harbor `[[metadata.cagebench.scorers]]`):
+   * each one's value is added to the step's `values` under its name; pass/fail and the score stay `scorer`'s.
+   */
+  readonly extraScorers?: readonly { readonly name: string; readonly spec: ScorerSpec }[];
   readonly solution?: Solution;
   /**
    * Scripted follow-up turns (suite YAML `turns`): after the instruction (turn 1, scored by

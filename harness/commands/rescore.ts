@@ -394,7 +394,18 @@ async function rescoreSample(job: Job, deps: SampleDeps): Promise<ResultRecord |
       const scorer = createScorer(job.spec);
       const scoreStarted = performance.now();
       const extra = job.spec.type === 'model_graded' ? await grading() : {};
-      const score = await deps.pools.scoring(() => scorer({ sandbox, spec: job.spec, answer: attempt.agent.finalMessage, workdir, timeoutMs: scale(task.timeouts.verifierSec), outputDir, ...extra }));
+      let score = await deps.pools.scoring(() => scorer({ sandbox, spec: job.spec, answer: attempt.agent.finalMessage, workdir, timeoutMs: scale(task.timeouts.verifierSec), outputDir, ...extra }));
+      // Harbor extra scorers, as in a run: only with the task's own scorer (a --scorer replaces all of its scoring).
+      for (const x of job.spec === task.scorer ? (task.extraScorers ?? []) : []) {
+        const xDir = join(outputDir, `extra-${x.name}`);
+        await mkdir(xDir, { recursive: true });
+        const xGrading = x.spec.type === 'model_graded' ? await grading() : {};
+        const xs = await deps.pools.scoring(() =>
+          createScorer(x.spec)({ sandbox, spec: x.spec, answer: attempt.agent.finalMessage, workdir, timeoutMs: scale(task.timeouts.verifierSec), outputDir: xDir, ...xGrading }),
+        );
+        const explanation = [score.explanation, `${x.name}: ${xs.explanation ?? xs.value}`].filter(Boolean).join('\n');
+        score = { ...score, values: { ...(score.values ?? { reward: score.value }), [x.name]: xs.value }, explanation };
+      }
       const verifierMs = Math.round(performance.now() - scoreStarted);
       events.append('score', { attempt: attempt.attempt, value: score.value, values: score.values, passed: score.passed, explanation: score.explanation });
       const attempts = result.attempts.map((a) =>

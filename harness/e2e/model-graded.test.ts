@@ -5,7 +5,7 @@
 // accounted apart from the agent's; the grader's prompt and reply are in events.jsonl. Then
 // `rescore` grades the saved run again.
 import { describe, expect, it } from 'vitest';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { testRunId } from '../../sandboxes/test-support/run-id.ts';
 import { run } from '../index.ts';
@@ -113,4 +113,58 @@ describe('model_graded scorer', () => {
     const regraded = (await sampleEvents(again.runDir, byId.correct!.sampleId)).find((e) => e.type === 'grader.call');
     expect(regraded!.prompt).toBe(calls[0]!.prompt);
   }, 300_000);
+
+  // A Harbor task keeps its verifier's verdict; an extra scorer in [[metadata.cagebench.scorers]] adds its value.
+  it('runs a Harbor task\'s extra model_graded scorer after test.sh; its malformed grader answer is an error', async () => {
+    const dir = await outDir();
+    const suiteDir = join(dir, 'harbor');
+    const task = async (id: string, graderName: string): Promise<void> => {
+      const root = join(suiteDir, id);
+      await mkdir(join(root, 'tests'), { recursive: true });
+      await mkdir(join(root, 'solution'), { recursive: true });
+      await writeFile(
+        join(root, 'task.toml'),
+        [
+          '[environment]',
+          'docker_image = "cagebench/sandbox:bookworm"',
+          'network_mode = "no-network"',
+          'workdir = "/workspace"',
+          '[[metadata.cagebench.scorers]]',
+          'name = "review"',
+          'type = "model_graded"',
+          'rubric = "Explains the bug."',
+          `model = "${grader(graderName)}"`,
+          'partial_credit = true',
+          '',
+        ].join('\n'),
+      );
+      await writeFile(join(root, 'instruction.md'), 'Explain the bug.\n');
+      await writeFile(join(root, 'tests', 'test.sh'), '#!/bin/bash\nmkdir -p /logs/verifier && echo 1 > /logs/verifier/reward.txt\n');
+      await writeFile(join(root, 'solution', 'solve.sh'), '#!/bin/bash\necho "The loop runs one step too far."\n');
+    };
+    await task('graded', 'partial');
+    await task('garbled', 'garbage');
+    const runId = testRunId('harbor-extra');
+    const outcome = await run({ paths: [suiteDir], agent: 'oracle', out: dir, runId, concurrency: 2, maxErrors: 5 });
+    const byId = Object.fromEntries((await results(outcome.runDir)).map((r) => [r.taskId, r]));
+
+    expect(byId.graded).toMatchObject({ outcome: 'pass', score: 1, values: { reward: 1, review: 0.5 } });
+    expect(byId.graded!.attempts[0]!.explanation).toContain('review: ');
+    expect(byId.graded!.graderUsage!.requests).toBe(1);
+    const calls = (await sampleEvents(outcome.runDir, byId.graded!.sampleId)).filter((e) => e.type === 'grader.call');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ verdict: 'P' });
+    expect(calls[0]!.prompt).toContain('Explain the bug.');
+
+    expect(byId.garbled!.outcome).toBe('error');
+    expect(byId.garbled!.error).toMatchObject({ code: 'CB_GRADER_INVALID' });
+    expect(await leftovers(runId)).toBe(0);
+
+    // Rescore runs the extra scorer again.
+    const again = await rescore(outcome.runDir, { runId: testRunId('harbor-extra-rescore'), concurrency: 2 });
+    expect(again.samples.map((x) => [x.sampleId, x.after.outcome])).toEqual([[byId.graded!.sampleId, 'pass']]);
+    const regraded = (await results(again.runDir)).find((r) => r.taskId === 'graded');
+    expect(regraded).toMatchObject({ outcome: 'pass', values: { reward: 1, review: 0.5 } });
+    expect(regraded!.graderUsage!.requests).toBe(1);
+  }, 120_000);
 });

@@ -141,6 +141,14 @@ describe('grader models checked before a run', () => {
     expect(() => checkGraders(tasks, { graderModel: undefined, scorer: () => true })).not.toThrow();
   });
 
+  it('sees a Harbor task\'s model_graded extra scorers', () => {
+    const harbor = { id: 'h1', origin: '/harbor/h1', scorer: { type: 'verifier', testsDir: '/harbor/h1/tests' }, extraScorers: [{ name: 'review', spec: { type: 'model_graded', rubric: 'r' } }] } as unknown as Task;
+    expect(needsGrader([harbor])).toBe(true);
+    expect(graderProblems([harbor], undefined)).toEqual(['h1 (/harbor/h1): its model_graded scorer names no grader model, and the run has no --grader-model']);
+    expect(() => checkGraders([harbor], { graderModel: undefined })).toThrow(/Give the run --grader-model provider\/model/);
+    expect(() => checkGraders([harbor], { graderModel: 'mock/x' })).not.toThrow();
+  });
+
   it('names a grader model whose provider is unknown', () => {
     expect(graderProblems([task({ type: 'model_graded', rubric: 'r', graders: ['openai/a', 'gemini/b'] })], undefined)).toEqual([
       't1 (/suite.yaml): grader model gemini/b: no provider "gemini" (known: openai, anthropic, mock)',

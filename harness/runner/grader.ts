@@ -132,7 +132,7 @@ export function addUsage(a: ModelUsageRecord | undefined, b: ModelUsageRecord): 
 
 /** Every scorer spec of a task: its own and its turns'. */
 function scorersOf(task: Task): ScorerSpec[] {
-  return [task.scorer, ...(task.turns ?? []).flatMap((t) => (t.scorer ? [t.scorer] : []))];
+  return [task.scorer, ...(task.extraScorers ?? []).map((x) => x.spec), ...(task.turns ?? []).flatMap((t) => (t.scorer ? [t.scorer] : []))];
 }
 
 /** Whether any of the tasks is scored by a grader model. */

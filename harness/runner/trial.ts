@@ -572,6 +572,19 @@ async function playStep(sample: Sample, deps: TrialDeps, loop: LoopContext, step
   try {
     const grading = spec.type === 'model_graded' && !config.scorer ? await gradingContext(deps, loop, sample, step.tag, changes) : {};
     score = await deps.pools.scoring(() => scorer({ sandbox, spec, answer: result.finalMessage, workdir, timeoutMs: verifierMs, outputDir, ...grading }));
+    // Harbor extra scorers: after the task's scorer, in the same sandbox; they add values, the
+    // task's scorer keeps pass/fail. A run's own scorer (code) replaces all of the task's scoring.
+    const extras = !config.scorer && spec === task.scorer ? (task.extraScorers ?? []) : [];
+    for (const extra of extras) {
+      const extraGrading = extra.spec.type === 'model_graded' ? await gradingContext(deps, loop, sample, step.tag, changes) : {};
+      const extraDir = join(outputDir, `extra-${extra.name}`);
+      await mkdir(extraDir, { recursive: true });
+      const x = await deps.pools.scoring(() =>
+        createScorer(extra.spec)({ sandbox, spec: extra.spec, answer: result.finalMessage, workdir, timeoutMs: verifierMs, outputDir: extraDir, ...extraGrading }),
+      );
+      const explanation = [score.explanation, `${extra.name}: ${x.explanation ?? x.value}`].filter(Boolean).join('\n');
+      score = { ...score, values: { ...(score.values ?? { reward: score.value }), [extra.name]: x.value }, explanation };
+    }
   } catch (err) {
     const spent = Math.round(performance.now() - scoreStarted);
     progress.verifierMs += spent;
