@@ -25,7 +25,8 @@ import type { Sample } from '../runner/plan.ts';
 import { buildSummary, disposeProvider, openProvider, type RunOptions } from '../runner/run.ts';
 import { prebuild, prepareTask, sandboxSpec } from '../runner/trial.ts';
 import { checkGraders, checkProviderFits, readRunRecord } from '../runner/validate.ts';
-import { addUsage, graderClientOf, needsGrader, sampleGrader, type GraderClient } from '../runner/grader.ts';
+import { graderClientOf, needsGrader, sampleGrader, type GraderClient } from '../runner/grader.ts';
+import { addUsage } from '../log/usage.ts';
 import { stageState, type StateManifest } from '../runner/workspace-state.ts';
 import { HARNESS_VERSION } from '../version.ts';
 

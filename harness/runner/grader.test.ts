@@ -9,7 +9,8 @@ import type { ModelGradedSpec, Task } from '../../tasks/index.ts';
 import { anthropicUpstream, openaiUpstream } from '../bridge/test-support/upstreams.ts';
 import { createProviders } from '../models/providers/index.ts';
 import type { ModelUsageRecord } from '../log/schema.ts';
-import { addUsage, createGraderClient, graderProblems, needsGrader, sampleGrader, type GraderClient } from './grader.ts';
+import { createGraderClient, graderProblems, needsGrader, sampleGrader, type GraderClient } from './grader.ts';
+import { addUsage } from '../log/usage.ts';
 import { checkGraders } from './validate.ts';
 
 const FIXTURES = fileURLToPath(new URL('../e2e/fixtures/graders/', import.meta.url));

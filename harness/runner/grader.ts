@@ -116,19 +116,6 @@ function graderError(model: string, err: unknown): unknown {
   return new ScoreError('CB_GRADER_FAILED', 'task', `${message}; check the grader model's name and its provider's key and base URL`, { cause: err });
 }
 
-/** Two usage records added up (cost without float dust). */
-export function addUsage(a: ModelUsageRecord | undefined, b: ModelUsageRecord): ModelUsageRecord {
-  if (!a) return b;
-  return {
-    requests: a.requests + b.requests,
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
-    cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
-    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
-    costUsd: Math.round((a.costUsd + b.costUsd) * 1e9) / 1e9,
-  };
-}
 
 /** Every scorer spec of a task: its own and its turns'. */
 function scorersOf(task: Task): ScorerSpec[] {

@@ -18,6 +18,7 @@ import { ConfigError } from '../errors.ts';
 import { writeCiOutputs } from '../report/ci/outputs.ts';
 import { createBridge, loadFilter } from '../bridge/index.ts';
 import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type ShardRecord, type SummaryRecord, type ToolCallsRecord } from '../log/schema.ts';
+import { sumUsage } from '../log/usage.ts';
 import { moveToHistory, writeJsonAtomic } from '../log/writer.ts';
 import { planSamples, sampleState, type Sample } from './plan.ts';
 import { shardLine, shardTasks } from './shard.ts';
@@ -470,8 +471,8 @@ export function buildSummary(
     retries: results.reduce((n, r) => n + r.retries, 0),
     ...engineCounts(results),
     ...warningCounts(results),
-    usage: totalUsage(results.map((r) => r.usage)),
-    ...(results.some((r) => r.graderUsage) ? { graderUsage: totalUsage(results.map((r) => r.graderUsage)) } : {}),
+    usage: sumUsage(results.map((r) => r.usage)),
+    ...(results.some((r) => r.graderUsage) ? { graderUsage: sumUsage(results.map((r) => r.graderUsage)) } : {}),
     ...toolCallTotals(results),
     timings: { startedAt: startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: endedAt.getTime() - startedAt.getTime() },
   };
@@ -507,17 +508,3 @@ function passesByAttempt(results: readonly ResultRecord[]): Record<string, numbe
   return byAttempt;
 }
 
-function totalUsage(usages: readonly (ModelUsageRecord | undefined)[]): ModelUsageRecord | undefined {
-  const used = usages.flatMap((u) => (u ? [u] : []));
-  if (!used.length) return undefined;
-  const sum = (key: keyof ModelUsageRecord): number => used.reduce((n, u) => n + u[key], 0);
-  return {
-    requests: sum('requests'),
-    inputTokens: sum('inputTokens'),
-    outputTokens: sum('outputTokens'),
-    cacheReadTokens: sum('cacheReadTokens'),
-    cacheWriteTokens: sum('cacheWriteTokens'),
-    reasoningTokens: sum('reasoningTokens'),
-    costUsd: sum('costUsd'),
-  };
-}

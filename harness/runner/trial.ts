@@ -30,7 +30,8 @@ import { waitHealthy } from './healthcheck.ts';
 import type { StartedAhead } from './start-ahead.ts';
 import { collectArtifacts } from './artifacts.ts';
 import type { RunTools } from '../tools/load.ts';
-import { addUsage, sampleGrader, type GraderClient } from './grader.ts';
+import { sampleGrader, type GraderClient } from './grader.ts';
+import { addUsage, sumUsage } from '../log/usage.ts';
 
 export interface TrialDeps {
   readonly config: ResolvedConfig;
@@ -631,17 +632,7 @@ function turnsAttempt(turns: readonly TurnRecord[]): AttemptRecord {
   const why = deciding ? `\nturn ${deciding.turn}${deciding.explanation ? `: ${deciding.explanation}` : ''}` : '';
   const sum = (f: (t: TurnRecord) => number | undefined): number => turns.reduce((n, t) => n + (f(t) ?? 0), 0);
   const usages = turns.map((t) => t.modelUsage);
-  const modelUsage = usages.every((u): u is ModelUsageRecord => u !== undefined)
-    ? usages.reduce((a, b) => ({
-        requests: a.requests + b.requests,
-        inputTokens: a.inputTokens + b.inputTokens,
-        outputTokens: a.outputTokens + b.outputTokens,
-        cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
-        cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
-        reasoningTokens: a.reasoningTokens + b.reasoningTokens,
-        costUsd: Math.round((a.costUsd + b.costUsd) * 1e9) / 1e9,
-      }))
-    : undefined;
+  const modelUsage = usages.every((u): u is ModelUsageRecord => u !== undefined) ? sumUsage(usages) : undefined;
   const error = turns.find((t) => t.error)?.error;
   return {
     attempt: 1,
