@@ -23,9 +23,9 @@ import { sampleId } from '../runner/plan.ts';
 import { buildSummary } from '../runner/run.ts';
 import { graderClientOf, sampleGrader } from '../runner/grader.ts';
 import { addUsage } from '../log/usage.ts';
+import { runRecordHead, taskRefs } from '../log/run-record.ts';
 import { checkGraders, checkRunInputs, loadSelectedTasks } from '../runner/validate.ts';
 import { openEnvironment, type SessionEnvironment } from '../session/environment.ts';
-import { HARNESS_VERSION } from '../version.ts';
 import { CENTAUR_DIR, commandLine, IO, IO_DIR, RC_FILE, RECORDING_DIR, rcFile, shellArgs, TASK_SCRIPT, taskScript } from './shell.ts';
 
 export interface CentaurOptions {
@@ -87,12 +87,9 @@ export async function runCentaur(options: CentaurOptions): Promise<CentaurOutcom
   if (existsSync(join(runDir, 'run.json'))) throw new ConfigError(`Run directory ${runDir} already holds a run: choose another --run-id.`);
   await mkdir(runDir, { recursive: true });
   const record: RunRecord = {
-    version: LOG_VERSION,
-    runId: config.runId,
-    createdAt: new Date().toISOString(),
-    harness: { name: 'cagebench', version: HARNESS_VERSION, node: process.version },
+    ...runRecordHead(config.runId),
     config: config.record,
-    tasks: [{ id: task.id, suite: task.suite, origin: task.origin, digest: task.digest }],
+    tasks: taskRefs([task]),
     mode: 'centaur',
   };
   await writeJsonAtomic(join(runDir, 'run.json'), record);

@@ -19,7 +19,8 @@ import { loadArm } from '../compare/arm.ts';
 import type { Comparison } from '../compare/compare.ts';
 import { ConfigError } from '../errors.ts';
 import { readRunDir, type RunView } from '../log/reader.ts';
-import { LOG_VERSION, type ResultRecord, type RunRecord, type RunStatus, type ShardRecord, type SummaryRecord, type TaskRef } from '../log/schema.ts';
+import { type ResultRecord, type RunRecord, type RunStatus, type ShardRecord, type SummaryRecord, type TaskRef } from '../log/schema.ts';
+import { runRecordHead } from '../log/run-record.ts';
 import { writeJsonAtomic } from '../log/writer.ts';
 import { writeCiOutputs } from '../report/ci/outputs.ts';
 import { writeReport, type ReportWritten } from '../report/html/writer.ts';
@@ -28,7 +29,6 @@ import { buildSummary } from '../runner/run.ts';
 import { compareWithBaseline, gateRun } from '../runner/gate.ts';
 import { assignShards, taskListDigest } from '../runner/shard.ts';
 import { checkOutputPath, readRunRecord } from '../runner/validate.ts';
-import { HARNESS_VERSION } from '../version.ts';
 
 export interface MergeOptions {
   /** The shards' run directories, in any order. */
@@ -104,10 +104,7 @@ export async function mergeCommand(options: MergeOptions): Promise<MergeOutcome>
   for (const s of shards) await copyShard(s, out, epochs, files, note);
   const runId = basename(out);
   const record: RunRecord = {
-    version: LOG_VERSION,
-    runId,
-    createdAt: new Date().toISOString(),
-    harness: { name: 'cagebench', version: HARNESS_VERSION, node: process.version },
+    ...runRecordHead(runId),
     config,
     tasks,
     mergedFrom: {

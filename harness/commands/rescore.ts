@@ -16,7 +16,7 @@ import { loadTasks, type ScorerSpec, type Task } from '../../tasks/index.ts';
 import { newRunId, resolveConfig, type ResolvedConfig } from '../config.ts';
 import { CagebenchError, ConfigError, sampleError } from '../errors.ts';
 import { EXIT_INTERRUPTED, EXIT_OK, EXIT_SAMPLE_ERRORS } from '../exit-codes.ts';
-import { LOG_VERSION, type AttemptRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type SummaryRecord } from '../log/schema.ts';
+import { type AttemptRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type SummaryRecord } from '../log/schema.ts';
 import { readRunDir } from '../log/reader.ts';
 import { EventLog, readJson, samplePaths, writeJsonAtomic } from '../log/writer.ts';
 import { waitHealthy } from '../runner/healthcheck.ts';
@@ -27,8 +27,8 @@ import { prebuild, prepareTask, sandboxSpec } from '../runner/trial.ts';
 import { checkGraders, checkProviderFits, readRunRecord } from '../runner/validate.ts';
 import { graderClientOf, needsGrader, sampleGrader, type GraderClient } from '../runner/grader.ts';
 import { addUsage } from '../log/usage.ts';
+import { runRecordHead, taskRefs } from '../log/run-record.ts';
 import { stageState, type StateManifest } from '../runner/workspace-state.ts';
-import { HARNESS_VERSION } from '../version.ts';
 
 export interface RescoreOptions {
   /** `--scorer SPEC`: scores every sample in place of its task's scorer (see parseScorerSpec). */
@@ -198,11 +198,8 @@ export async function rescore(runDir: string, options: RescoreOptions = {}): Pro
   const rescoredFrom = { runDir: from, runId: record.runId, ...(options.scorer ? { scorer: options.scorer } : {}), ...(options.taskDirs?.length ? { taskDirs: options.taskDirs.map((d) => resolve(d)) } : {}) };
   const runRecord: RescoredRunRecord = {
     ...record,
-    version: LOG_VERSION,
-    runId: config.runId,
-    createdAt: new Date().toISOString(),
-    harness: { name: 'cagebench', version: HARNESS_VERSION, node: process.version },
-    tasks: resolved.map((t) => ({ id: t.id, suite: t.suite, origin: t.origin, digest: t.digest })),
+    ...runRecordHead(config.runId),
+    tasks: taskRefs(resolved),
     rescoredFrom,
   };
   await writeJsonAtomic(join(newDir, 'run.json'), runRecord);

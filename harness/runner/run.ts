@@ -19,6 +19,7 @@ import { writeCiOutputs } from '../report/ci/outputs.ts';
 import { createBridge, loadFilter } from '../bridge/index.ts';
 import { LOG_VERSION, type ErrorRecord, type ModelUsageRecord, type ResultRecord, type RunRecord, type RunStatus, type ShardRecord, type SummaryRecord, type ToolCallsRecord } from '../log/schema.ts';
 import { sumUsage } from '../log/usage.ts';
+import { runRecordHead, taskRefs } from '../log/run-record.ts';
 import { moveToHistory, writeJsonAtomic } from '../log/writer.ts';
 import { planSamples, sampleState, type Sample } from './plan.ts';
 import { shardLine, shardTasks } from './shard.ts';
@@ -37,7 +38,6 @@ import { EngineBreaker } from './engine-breaker.ts';
 import { compareWithBaseline, gateRun } from './gate.ts';
 import { openEnginePool } from './engines.ts';
 import type { Comparison } from '../compare/compare.ts';
-import { HARNESS_VERSION } from '../version.ts';
 
 
 export interface RunOptions {
@@ -113,13 +113,10 @@ export async function run(user: UserConfig, options: RunOptions = {}): Promise<R
     checkProviderFits(tasks, provider, agent, config.runtime);
     await mkdir(runDir, { recursive: true });
     const record: RunRecord = {
-      version: LOG_VERSION,
-      runId: config.runId,
-      createdAt: new Date().toISOString(),
-      harness: { name: 'cagebench', version: HARNESS_VERSION, node: process.version },
+      ...runRecordHead(config.runId),
       config: config.record,
       ...(tools.run.length ? { toolNames: tools.run.map((t) => t.name) } : {}),
-      tasks: tasks.map((t) => ({ id: t.id, suite: t.suite, origin: t.origin, digest: t.digest })),
+      tasks: taskRefs(tasks),
       ...(sharded ? { shard: sharded.record } : {}),
     };
     await writeJsonAtomic(join(runDir, 'run.json'), record);
