@@ -133,6 +133,15 @@ DOCKERFILE
   say "built $tag"
 }
 
+# Install Debian packages with apt (no recommends: they pull systemd), refreshing the lists
+# once if the first try fails; dies with the command to run by hand.
+apt_install() {
+  what=$1; shift
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2 ||
+    { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2; } ||
+    die "installing $what with apt failed; run 'apt-get install --no-install-recommends $*' and try again"
+}
+
 # --- container runtimes for the runtime tests ------------------------------------------
 # Debian's runsc (gVisor) and crun, registered only with the test's own second dockerd (the
 # machine's engine is never reconfigured). --no-install-recommends: recommends pull systemd.
@@ -143,9 +152,7 @@ ensure_runtimes() {
     return 0
   fi
   say "installing Debian's runsc (gVisor) and crun with apt (the runtime tests register them with a test engine)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends runsc crun >&2 ||
-    { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends runsc crun >&2; } ||
-    die "installing runsc and crun with apt failed; run 'apt-get install --no-install-recommends runsc crun' and try again"
+  apt_install "runsc and crun" runsc crun
 }
 
 # --- Podman for its conformance test ---------------------------------------------------
@@ -161,9 +168,7 @@ ensure_podman() {
     return 0
   fi
   say "installing Debian's podman (with runc and the CNI plugins) with apt (the Podman test runs its own rootful service)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman runc containernetworking-plugins >&2 ||
-    { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman runc containernetworking-plugins >&2; } ||
-    die "installing podman with apt failed; run 'apt-get install --no-install-recommends podman runc containernetworking-plugins' and try again"
+  apt_install "podman" podman runc containernetworking-plugins
 }
 
 # --- a browser for the HTML report's test ----------------------------------------------
@@ -176,9 +181,7 @@ ensure_chromium() {
     return 0
   fi
   say "installing Debian's chromium with apt (the HTML report's browser test drives it)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >&2 ||
-    { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >&2; } ||
-    die "installing chromium with apt failed; run 'apt-get install chromium' and try again"
+  apt_install "chromium" chromium
 }
 
 # --- tmux for the terminal tests ---------------------------------------------------------
@@ -190,9 +193,7 @@ ensure_tmux() {
     return 0
   fi
   say "installing Debian's tmux with apt (the centaur and chat tests drive a terminal in it)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tmux >&2 ||
-    { apt-get update -q >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends tmux >&2; } ||
-    die "installing tmux with apt failed; run 'apt-get install --no-install-recommends tmux' and try again"
+  apt_install "tmux" tmux
 }
 
 start=$(date +%s)

@@ -23,6 +23,7 @@ import { sampleId } from '../runner/plan.ts';
 import { buildSummary } from '../runner/run.ts';
 import { graderClientOf, sampleGrader } from '../runner/grader.ts';
 import { addUsage } from '../log/usage.ts';
+import { scoreStep } from '../runner/scoring.ts';
 import { runRecordHead, taskRefs } from '../log/run-record.ts';
 import { checkGraders, checkRunInputs, loadSelectedTasks } from '../runner/validate.ts';
 import { openEnvironment, type SessionEnvironment } from '../session/environment.ts';
@@ -279,7 +280,15 @@ class Centaur {
       const scoreStarted = performance.now();
       try {
         const spec = this.task.scorer;
-        score = await createScorer(spec)({ sandbox: env.sandbox, spec, answer: ended.answer, ...(this.task.environment.workdir ? { workdir: this.task.environment.workdir } : {}), timeoutMs: this.task.timeouts.verifierSec * 1000, outputDir: this.paths.verifier, ...this.grading(spec) });
+        score = await scoreStep({
+          spec,
+          scorer: createScorer(spec),
+          extras: this.task.extraScorers ?? [],
+          context: { sandbox: env.sandbox, answer: ended.answer, ...(this.task.environment.workdir ? { workdir: this.task.environment.workdir } : {}), timeoutMs: this.task.timeouts.verifierSec * 1000 },
+          outputDir: this.paths.verifier,
+          grading: async () => this.grading(),
+          pool: (fn) => fn(),
+        });
         this.events.append('score', { attempt: 1, value: score.value, values: score.values, passed: score.passed, explanation: score.explanation });
       } catch (err) {
         error = sampleError(err);
@@ -326,8 +335,7 @@ class Centaur {
   }
 
   /** A model_graded scorer's question, log and the run's graders (their use kept apart from the agent's). */
-  private grading(spec: Task['scorer']): Partial<ScoreContext> {
-    if (spec.type !== 'model_graded') return {};
+  private grading(): Partial<ScoreContext> {
     const emit = (type: string, fields: Readonly<Record<string, unknown>>): void => this.events.append(type, { ...fields, attempt: 1 });
     const onUsage = (u: ModelUsageRecord): void => void (this.graderUsage = addUsage(this.graderUsage, u));
     return { question: this.task.instruction, emit, grader: sampleGrader(graderClientOf(this.config), { sampleId: this.sampleId, emit, onUsage }) };

@@ -5,7 +5,7 @@
 // the scorer, as the runner calls it. Only the workdir is restored: a verifier that reads
 // state elsewhere (/tmp, $HOME, a service the agent started) may score differently.
 // The result is a new run directory whose run.json names the run it was rescored from.
-import { cp, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,6 +27,7 @@ import { prebuild, prepareTask, sandboxSpec } from '../runner/trial.ts';
 import { checkGraders, checkProviderFits, readRunRecord } from '../runner/validate.ts';
 import { graderClientOf, needsGrader, sampleGrader, type GraderClient } from '../runner/grader.ts';
 import { addUsage } from '../log/usage.ts';
+import { scoreStep, stepDiff } from '../runner/scoring.ts';
 import { runRecordHead, taskRefs } from '../log/run-record.ts';
 import { stageState, type StateManifest } from '../runner/workspace-state.ts';
 
@@ -367,8 +368,7 @@ async function rescoreSample(job: Job, deps: SampleDeps): Promise<ResultRecord |
   let graderUsage: ModelUsageRecord | undefined;
   const emit = (type: string, fields: Readonly<Record<string, unknown>>): void => events.append(type, { ...fields, attempt: attempt.attempt });
   const grading = async (): Promise<Partial<ScoreContext>> => {
-    const changes = attempt.changes;
-    const diff = !changes || 'error' in changes ? undefined : changes.diffFile ? await readFile(join(old.dir, changes.diffFile), 'utf8').catch(() => undefined) : '';
+    const diff = await stepDiff(old.dir, attempt.changes);
     return {
       question: task.instruction,
       ...(diff === undefined ? {} : { diff }),
@@ -389,21 +389,17 @@ async function rescoreSample(job: Job, deps: SampleDeps): Promise<ResultRecord |
       await restoreState(sandbox, job, staging, events);
       const outputDir = attempt.attempt === 1 ? paths.verifier : join(paths.verifier, `attempt-${attempt.attempt}`);
       await mkdir(outputDir, { recursive: true });
-      const scorer = createScorer(job.spec);
       const scoreStarted = performance.now();
-      const extra = job.spec.type === 'model_graded' ? await grading() : {};
-      let score = await deps.pools.scoring(() => scorer({ sandbox, spec: job.spec, answer: attempt.agent.finalMessage, workdir, timeoutMs: scale(task.timeouts.verifierSec), outputDir, ...extra }));
-      // Harbor extra scorers, as in a run: only with the task's own scorer (a --scorer replaces all of its scoring).
-      for (const x of job.spec === task.scorer ? (task.extraScorers ?? []) : []) {
-        const xDir = join(outputDir, `extra-${x.name}`);
-        await mkdir(xDir, { recursive: true });
-        const xGrading = x.spec.type === 'model_graded' ? await grading() : {};
-        const xs = await deps.pools.scoring(() =>
-          createScorer(x.spec)({ sandbox, spec: x.spec, answer: attempt.agent.finalMessage, workdir, timeoutMs: scale(task.timeouts.verifierSec), outputDir: xDir, ...xGrading }),
-        );
-        const explanation = [score.explanation, `${x.name}: ${xs.explanation ?? xs.value}`].filter(Boolean).join('\n');
-        score = { ...score, values: { ...(score.values ?? { reward: score.value }), [x.name]: xs.value }, explanation };
-      }
+      // As in a run: the task's extra scorers only with the task's own scorer (a --scorer replaces all of its scoring).
+      const score = await scoreStep({
+        spec: job.spec,
+        scorer: createScorer(job.spec),
+        extras: job.spec === task.scorer ? (task.extraScorers ?? []) : [],
+        context: { sandbox, answer: attempt.agent.finalMessage, workdir, timeoutMs: scale(task.timeouts.verifierSec) },
+        outputDir,
+        grading,
+        pool: deps.pools.scoring,
+      });
       const verifierMs = Math.round(performance.now() - scoreStarted);
       events.append('score', { attempt: attempt.attempt, value: score.value, values: score.values, passed: score.passed, explanation: score.explanation });
       const attempts = result.attempts.map((a) =>

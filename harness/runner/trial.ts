@@ -32,6 +32,7 @@ import { collectArtifacts } from './artifacts.ts';
 import type { RunTools } from '../tools/load.ts';
 import { sampleGrader, type GraderClient } from './grader.ts';
 import { addUsage, sumUsage } from '../log/usage.ts';
+import { scoreStep, stepDiff } from './scoring.ts';
 
 export interface TrialDeps {
   readonly config: ResolvedConfig;
@@ -571,21 +572,17 @@ async function playStep(sample: Sample, deps: TrialDeps, loop: LoopContext, step
   const scoreStarted = performance.now();
   let score: Score;
   try {
-    const grading = spec.type === 'model_graded' && !config.scorer ? await gradingContext(deps, loop, sample, step.tag, changes) : {};
-    score = await deps.pools.scoring(() => scorer({ sandbox, spec, answer: result.finalMessage, workdir, timeoutMs: verifierMs, outputDir, ...grading }));
-    // Harbor extra scorers: after the task's scorer, in the same sandbox; they add values, the
-    // task's scorer keeps pass/fail. A run's own scorer (code) replaces all of the task's scoring.
-    const extras = !config.scorer && spec === task.scorer ? (task.extraScorers ?? []) : [];
-    for (const extra of extras) {
-      const extraGrading = extra.spec.type === 'model_graded' ? await gradingContext(deps, loop, sample, step.tag, changes) : {};
-      const extraDir = join(outputDir, `extra-${extra.name}`);
-      await mkdir(extraDir, { recursive: true });
-      const x = await deps.pools.scoring(() =>
-        createScorer(extra.spec)({ sandbox, spec: extra.spec, answer: result.finalMessage, workdir, timeoutMs: verifierMs, outputDir: extraDir, ...extraGrading }),
-      );
-      const explanation = [score.explanation, `${extra.name}: ${x.explanation ?? x.value}`].filter(Boolean).join('\n');
-      score = { ...score, values: { ...(score.values ?? { reward: score.value }), [extra.name]: x.value }, explanation };
-    }
+    // A run's own scorer (code) replaces all of the task's scoring, its extras included.
+    const own = !config.scorer;
+    score = await scoreStep({
+      spec,
+      scorer,
+      extras: own && spec === task.scorer ? (task.extraScorers ?? []) : [],
+      context: { sandbox, answer: result.finalMessage, workdir, timeoutMs: verifierMs },
+      outputDir,
+      ...(own ? { grading: () => gradingContext(deps, loop, sample, step.tag, changes) } : {}),
+      pool: deps.pools.scoring,
+    });
   } catch (err) {
     const spent = Math.round(performance.now() - scoreStarted);
     progress.verifierMs += spent;
@@ -611,7 +608,7 @@ async function gradingContext(deps: TrialDeps, loop: LoopContext, sample: Sample
   const emit = (type: string, fields: Readonly<Record<string, unknown>>): void => events.append(type, { ...fields, ...tag });
   // A later turn was asked its own prompt.
   const turnPrompt = 'turn' in tag && tag.turn > 1 ? sample.task.turns?.[tag.turn - 2]?.prompt : undefined;
-  const diff = 'error' in changes ? undefined : changes.diffFile ? await readFile(join(paths.dir, changes.diffFile), 'utf8').catch(() => undefined) : '';
+  const diff = await stepDiff(paths.dir, changes);
   return {
     question: turnPrompt ?? sample.task.instruction,
     ...(diff === undefined ? {} : { diff }),
